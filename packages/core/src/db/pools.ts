@@ -1,0 +1,97 @@
+/**
+ * The one home of the shared MySQL pools: the primary (read-write) and the read replica, each
+ * created on first use from the environment (see connection-config.ts) and kept for the life of
+ * the process or Lambda execution environment.
+ *
+ * In the cloud the password comes from a secret that Secrets Manager rotates. Open connections
+ * survive a rotation but new ones would be refused, so at most once a minute the credentials are
+ * resolved again (Powertools caches the secret) and, when they changed, a fresh pool replaces the
+ * old one, which is ended after a grace period for the queries still running on it. New
+ * connections may be refused for a minute or two after a rotation, not until the process ends.
+ */
+import mysql, { type Pool } from "mysql2/promise";
+import { resolveMysqlTarget, toPoolOptions, type DatabaseRole, type MysqlTarget } from "./connection-config.js";
+
+const recheckCredentialsMs = 60_000;
+const retiredPoolGraceMs = 30_000;
+
+interface PoolEntry {
+  readonly pool: Promise<Pool>;
+  readonly target: Promise<MysqlTarget>;
+  checkedAt: number;
+}
+
+const pools = new Map<DatabaseRole, PoolEntry>();
+
+/** The primary: every write, and reads that must see the latest write. */
+export function getPrimaryPool(): Promise<Pool> {
+  return getPool("primary");
+}
+
+/** The read replica: reads that tolerate replication lag (the query service). */
+export function getReplicaPool(): Promise<Pool> {
+  return getPool("replica");
+}
+
+async function getPool(role: DatabaseRole): Promise<Pool> {
+  const entry = pools.get(role);
+  if (!entry) return createEntry(role).pool;
+  const target = await entry.target;
+  // Only credentials from a secret rotate; URL targets never change while the process runs.
+  if (target.credentialsSecretArn && Date.now() - entry.checkedAt > recheckCredentialsMs) {
+    entry.checkedAt = Date.now();
+    const current = await resolveMysqlTarget(role);
+    if (current.user !== target.user || current.password !== target.password) {
+      if (pools.get(role) === entry) {
+        const fresh = createEntry(role, current);
+        retire(entry.pool);
+        return fresh.pool;
+      }
+    }
+  }
+  return entry.pool;
+}
+
+function createEntry(role: DatabaseRole, known?: MysqlTarget): PoolEntry {
+  const target = known ? Promise.resolve(known) : resolveMysqlTarget(role);
+  const entry: PoolEntry = { target, pool: target.then(createPool), checkedAt: Date.now() };
+  pools.set(role, entry);
+  // A failed creation (e.g. the secret could not be read) is retried by the next caller.
+  entry.pool.catch(() => {
+    if (pools.get(role) === entry) pools.delete(role);
+  });
+  return entry;
+}
+
+function createPool(target: MysqlTarget): Pool {
+  const pool = mysql.createPool(toPoolOptions(target));
+  // DEFAULT CURRENT_TIMESTAMP and NOW() follow the session time zone: make it UTC whatever the
+  // server's default. The listener gets the callback-style connection; the SET runs before any
+  // query the pool hands the connection out for.
+  pool.on("connection", (connection) => {
+    (connection as unknown as CallbackConnection).query("SET time_zone = '+00:00'", () => undefined);
+  });
+  return pool;
+}
+
+interface CallbackConnection {
+  query(sql: string, callback: (error: Error | null) => void): void;
+}
+
+function retire(pool: Promise<Pool>): void {
+  setTimeout(() => {
+    void pool.then((retired) => retired.end()).catch(() => undefined);
+  }, retiredPoolGraceMs).unref();
+}
+
+/** Ends both pools (tests, scripts, graceful shutdown). The next use creates them anew. */
+export async function closePools(): Promise<void> {
+  const open = [...pools.values()];
+  pools.clear();
+  await Promise.all(
+    open.map(async (entry) => {
+      const pool = await entry.pool.catch(() => undefined);
+      await pool?.end();
+    }),
+  );
+}

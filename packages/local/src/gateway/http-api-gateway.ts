@@ -1,0 +1,254 @@
+/**
+ * The local stand-in for one API Gateway HTTP API (payload format 2.0) with a JWT
+ * authorizer: it answers CORS preflights itself, picks the route, checks the token,
+ * builds the v2 event, invokes the route's handler module in-process with a Lambda
+ * context, shapes the result into the HTTP response and writes an access log line.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { HttpApiDeclaration } from "@haul/functions/declarations";
+import { closeServer, listen, urlHost } from "../http-server.js";
+import { formatAccessLogLine, type AccessLogEntry } from "./access-log.js";
+import { actualRequestHeaders, isPreflightRequest, preflightHeaders, withoutCorsHeaders, type CorsConfiguration } from "./cors.js";
+import { buildHttpApiEvent, formatRequestTime, type IncomingRequest } from "./event.js";
+import { createHandlerLoader, invokeHandler } from "./handler-loader.js";
+import { createJwtAuthorizer, type JwtAuthorizerConfig } from "./jwt-authorizer.js";
+import { createLambdaContext } from "./lambda-context.js";
+import { MalformedIntegrationResponse, toGatewayResponse, type GatewayResponse } from "./response.js";
+import { createRouteTable } from "./routes.js";
+
+export interface HttpApiGatewayOptions {
+  readonly api: HttpApiDeclaration;
+  readonly authorizer: JwtAuthorizerConfig;
+  readonly cors?: CorsConfiguration;
+  readonly host: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  /** Root that handler strings are relative to (the repository root). */
+  readonly root: string;
+  /** Prefix of function names, `<stage>-<app>` as SST names resources, e.g. "local-haul". */
+  readonly resourcePrefix: string;
+  readonly region?: string;
+  readonly accountId?: string;
+  /** SST's defaults: 10 s and 1024 MB. */
+  readonly functionTimeoutSeconds?: number;
+  readonly functionMemorySizeMb?: number;
+  /** Receives one JSON line per request; default: stdout. */
+  readonly accessLog?: (line: string) => void;
+  /** Receives handler failures (what CloudWatch would show); default: stderr. */
+  readonly errorLog?: (message: string) => void;
+}
+
+export interface RunningHttpApiGateway {
+  readonly url: string;
+  readonly port: number;
+  readonly apiId: string;
+  listRoutes(): string[];
+  stop(): Promise<void>;
+}
+
+/** API Gateway's payload limit for HTTP APIs. */
+const maxRequestBytes = 10 * 1024 * 1024;
+
+const jsonMessage = (message: string) => Buffer.from(JSON.stringify({ message }));
+
+export async function startHttpApiGateway(options: HttpApiGatewayOptions): Promise<RunningHttpApiGateway> {
+  const routes = createRouteTable(options.api);
+  const authorizer = createJwtAuthorizer(options.authorizer);
+  const loadHandler = createHandlerLoader(options.root);
+  const apiId = deriveApiId(options.resourcePrefix, options.api.name);
+  const region = options.region ?? "us-east-1";
+  const accountId = options.accountId ?? "000000000000";
+  const accessLog = options.accessLog ?? ((line: string) => process.stdout.write(line + "\n"));
+  const errorLog = options.errorLog ?? ((message: string) => process.stderr.write(message + "\n"));
+  let port = options.port;
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const receivedAt = new Date();
+    const requestId = randomBytes(10).toString("base64");
+    const method = request.method ?? "GET";
+    const url = request.url ?? "/";
+    const rawPath = url.split("?", 1)[0] ?? "/";
+    const entry: AccessLogEntry = {
+      requestTime: formatRequestTime(receivedAt),
+      requestId,
+      httpMethod: method,
+      path: rawPath,
+      routeKey: "-",
+      status: 0,
+      responseLatency: 0,
+      integrationRequestId: "-",
+      integrationStatus: "-",
+      integrationLatency: "-",
+      integrationServiceStatus: "-",
+      ip: request.socket.remoteAddress ?? "-",
+      userAgent: request.headers["user-agent"] ?? "-",
+    };
+    const origin = request.headers.origin;
+
+    const reply = (result: GatewayResponse) => {
+      response.statusCode = result.statusCode;
+      for (const [name, value] of Object.entries(result.headers)) response.setHeader(name, value);
+      if (result.cookies.length > 0) response.setHeader("set-cookie", [...result.cookies]);
+      response.setHeader("apigw-requestid", requestId);
+      response.setHeader("content-length", result.body.length);
+      response.end(method === "HEAD" ? undefined : result.body);
+      entry.status = result.statusCode;
+      entry.responseLatency = Date.now() - receivedAt.getTime();
+      accessLog(formatAccessLogLine(entry));
+    };
+    const gatewayError = (statusCode: number, message: string, headers: Record<string, string> = {}) =>
+      reply({ statusCode, headers: { "content-type": "application/json", ...headers }, cookies: [], body: jsonMessage(message) });
+
+    if (options.cors && isPreflightRequest(method, request.headers as Record<string, string | undefined>)) {
+      return reply({ statusCode: 204, headers: preflightHeaders(options.cors, origin!), cookies: [], body: Buffer.alloc(0) });
+    }
+
+    const match = routes.match(method, rawPath);
+    if (!match) return gatewayError(404, "Not Found");
+    entry.routeKey = match.routeKey;
+
+    let body: Buffer;
+    try {
+      body = await readBody(request);
+    } catch (error) {
+      if (error instanceof RequestTooLarge) return gatewayError(413, "Request Entity Too Large");
+      throw error;
+    }
+
+    let jwt: { claims: Record<string, string>; scopes: string[] | null } | undefined;
+    if (match.route.auth === "jwt") {
+      const result = await authorizer.authorize(request.headers.authorization);
+      if (!result.authorized) {
+        return gatewayError(401, "Unauthorized", {
+          "www-authenticate": `Bearer scope="" error="invalid_token" error_description="${result.reason}"`,
+        });
+      }
+      jwt = { claims: result.claims, scopes: result.scopes };
+    }
+
+    const incoming: IncomingRequest = {
+      method,
+      url,
+      rawHeaders: request.rawHeaders,
+      body,
+      sourceIp: request.socket.remoteAddress ?? "127.0.0.1",
+      protocol: `HTTP/${request.httpVersion}`,
+      localPort: port,
+    };
+    const event = buildHttpApiEvent(incoming, {
+      routeKey: match.routeKey,
+      ...(match.pathParameters ? { pathParameters: match.pathParameters } : {}),
+      accountId,
+      apiId,
+      stage: "$default",
+      requestId,
+      traceId: newTraceId(receivedAt),
+      receivedAt,
+      ...(jwt ? { jwt } : {}),
+    });
+
+    const functionName = functionNameFor(options.resourcePrefix, options.api.name, match.route.handler);
+    const timeoutMs = (options.functionTimeoutSeconds ?? 10) * 1000;
+    const context = createLambdaContext({
+      functionName,
+      region,
+      accountId,
+      memorySizeMb: options.functionMemorySizeMb ?? 1024,
+      timeoutMs,
+    });
+    entry.integrationRequestId = context.awsRequestId;
+
+    // In the access log, integrationStatus is what the function returned and
+    // integrationServiceStatus what the Lambda service answered (200 even for function errors).
+    const invokedAt = Date.now();
+    entry.integrationServiceStatus = "200";
+    let result: GatewayResponse;
+    try {
+      const handler = await loadHandler(match.route.handler);
+      const output = await withTimeout(invokeHandler(handler, event, context), timeoutMs);
+      result = toGatewayResponse(output);
+      entry.integrationStatus = String(result.statusCode);
+    } catch (error) {
+      errorLog(describeInvocationError(functionName, context.awsRequestId, error));
+      entry.integrationLatency = String(Date.now() - invokedAt);
+      return gatewayError(500, "Internal Server Error");
+    }
+    entry.integrationLatency = String(Date.now() - invokedAt);
+
+    if (options.cors) {
+      const headers = withoutCorsHeaders(result.headers);
+      result = { ...result, headers: origin ? { ...headers, ...actualRequestHeaders(options.cors, origin) } : headers };
+    }
+    reply(result);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      errorLog(`[gateway] ${options.api.name}: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!response.headersSent) {
+        response.writeHead(500, { "content-type": "application/json" });
+        response.end(jsonMessage("Internal Server Error"));
+      } else response.destroy();
+    });
+  });
+  port = await listen(server, options.port, options.host);
+
+  return {
+    url: `http://${urlHost(options.host, port)}`,
+    port,
+    apiId,
+    listRoutes: () => [...routes.routeKeys],
+    stop: () => closeServer(server),
+  };
+}
+
+class RequestTooLarge extends Error {}
+
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxRequestBytes) {
+        request.removeAllListeners("data");
+        request.resume();
+        reject(new RequestTooLarge());
+      } else chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
+}
+
+function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)), timeoutMs);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** API ids are 10 lower-case alphanumerics; derive a stable one from the API's name. */
+function deriveApiId(resourcePrefix: string, apiName: string): string {
+  const digest = createHash("sha256").update(`${resourcePrefix}-${apiName}`).digest();
+  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  return Array.from(digest.subarray(0, 10), (byte) => alphabet[byte % alphabet.length]).join("");
+}
+
+/** e.g. local-haul-ReservationApi-health-get-health (Lambda names are at most 64 characters). */
+function functionNameFor(resourcePrefix: string, apiName: string, handler: string): string {
+  const modulePath = handler.slice(0, handler.lastIndexOf(".")).replace(/^packages\/functions\/src\//, "");
+  return `${resourcePrefix}-${apiName}-${modulePath.replace(/[^A-Za-z0-9-]+/g, "-")}`.slice(0, 64);
+}
+
+/** X-Ray's form: Root=1-<epoch seconds, hex>-<96 random bits, hex>. */
+function newTraceId(at: Date): string {
+  return `Root=1-${Math.floor(at.getTime() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
+}
+
+function describeInvocationError(functionName: string, awsRequestId: string, error: unknown): string {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error);
+  return `[${functionName}] ${awsRequestId} ERROR Invoke Error ${detail}`;
+}

@@ -1,0 +1,35 @@
+/** A Lambda `Context` with the fields the Node.js runtime fills in, for in-process invocation. */
+import { randomBytes, randomUUID } from "node:crypto";
+import type { Context } from "aws-lambda";
+
+export interface LambdaFunctionSettings {
+  readonly functionName: string;
+  readonly region: string;
+  readonly accountId: string;
+  /** SST's default is 1024 MB. */
+  readonly memorySizeMb: number;
+  /** SST's default is 10 s. */
+  readonly timeoutMs: number;
+}
+
+export function createLambdaContext(settings: LambdaFunctionSettings, startedAt: number = Date.now()): Context {
+  const deadline = startedAt + settings.timeoutMs;
+  const day = new Date(startedAt).toISOString().slice(0, 10).replaceAll("-", "/");
+  const notSupported = () => {
+    throw new Error("The callback-style context.done/succeed/fail are not supported; return a value instead");
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: settings.functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:${settings.region}:${settings.accountId}:function:${settings.functionName}`,
+    memoryLimitInMB: String(settings.memorySizeMb),
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${settings.functionName}`,
+    logStreamName: `${day}/[$LATEST]${randomBytes(16).toString("hex")}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: notSupported,
+    fail: notSupported,
+    succeed: notSupported,
+  };
+}

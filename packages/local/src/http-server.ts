@@ -1,0 +1,32 @@
+/** Small helpers for the local services' Node HTTP servers. */
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** Listens and resolves with the port actually bound (useful with port 0). */
+export function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error) => reject(error);
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Closes a server promptly: keep-alive connections from SDK clients would otherwise
+ * hold `close()` open for seconds, and the local cloud must stop within a second or two.
+ */
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!server.listening) return resolve();
+    server.close((error) => (error ? reject(error) : resolve()));
+    server.closeAllConnections();
+  });
+}
+
+/** `host:port` as it goes in a URL (IPv6 literals need brackets). */
+export function urlHost(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}

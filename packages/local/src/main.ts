@@ -1,0 +1,229 @@
+/**
+ * The local cloud: every AWS piece Haul uses, standing in on one machine.
+ *   npx tsx packages/local/src/main.ts [--fresh]
+ * Starts the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables and the
+ * ReservationApi gateway (API Gateway HTTP API + JWT authorizer), writes `.haul/outputs.json`
+ * and runs until SIGINT/SIGTERM. `startLocalCloud` does the same for tests and the demo.
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { cors, reservationApi, tables } from "@haul/functions/declarations";
+import {
+  appName,
+  defaultHaulDir,
+  defaultPorts,
+  dynamodbDir,
+  identityDir,
+  localAudience,
+  localHost,
+  localStage,
+  logsDir,
+  outputsFile,
+  repoRoot,
+  type LocalPorts,
+} from "./config.js";
+import { startDynalite } from "./dynamodb/dynalite-server.js";
+import { ensureTables, tableEnvironmentName } from "./dynamodb/tables.js";
+import { startHttpApiGateway } from "./gateway/http-api-gateway.js";
+import { startIdentityServer } from "./identity/server.js";
+import { loadOrCreateSigningKey } from "./identity/signing-key.js";
+import { flattenOutputs, writeOutputs, type StackOutputs } from "./outputs.js";
+
+export interface LocalCloudOptions {
+  /** Wipe stored DynamoDB data before starting (the signing key is kept). */
+  readonly fresh?: boolean;
+  /** Default: `.haul` at the repository root. */
+  readonly haulDir?: string;
+  readonly host?: string;
+  /** Default: the fixed ports of the contracts; 0 picks free ports (tests). */
+  readonly ports?: Partial<LocalPorts>;
+  /** Print nothing to stdout (access log lines still go to `.haul/logs`). */
+  readonly quiet?: boolean;
+  /** Point this process's AWS SDK at the local endpoints (default true: handlers run here). */
+  readonly configureProcessEnv?: boolean;
+}
+
+export interface ServiceEndpoint {
+  readonly service: string;
+  readonly standsInFor: string;
+  readonly url: string;
+}
+
+export interface LocalCloud {
+  /** All outputs flattened: ReservationApiUrl, IssuerUrl, UserPoolClientId, DynamoDbEndpoint, ... */
+  readonly outputs: Record<string, string>;
+  readonly stackOutputs: StackOutputs;
+  readonly outputsFile: string;
+  readonly services: readonly ServiceEndpoint[];
+  stop(): Promise<void>;
+}
+
+/** One started piece of the local cloud; later services (query API, Step Functions, ...) add theirs. */
+interface StartedComponent extends ServiceEndpoint {
+  stop(): Promise<void>;
+}
+
+const region = "us-east-1";
+const stackName = (stack: string) => `${localStage}-${appName}-${stack}`;
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const haulDir = options.haulDir ?? defaultHaulDir;
+  const host = options.host ?? localHost;
+  const ports: LocalPorts = { ...defaultPorts, ...options.ports };
+  const started: StartedComponent[] = [];
+  const stopAll = async () => {
+    // Reverse order: the gateway stops taking requests before the stores close.
+    for (const component of started.splice(0).reverse()) await component.stop();
+  };
+
+  try {
+    await mkdir(logsDir(haulDir), { recursive: true });
+    const accessLogFile = openLog(path.join(logsDir(haulDir), `${reservationApi.name}-access.log`));
+    started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: accessLogFile.path.toString(), stop: () => closeLog(accessLogFile) });
+
+    const signingKey = await loadOrCreateSigningKey(identityDir(haulDir));
+    const identity = await withPort("identity", ports.identity, () =>
+      startIdentityServer({ signingKey, host, port: ports.identity }),
+    );
+    started.push({ service: "identity", standsInFor: "Cognito user pool (issuer, JWKS)", url: identity.issuer, stop: identity.stop });
+
+    const dynamodb = await withPort("dynamodb", ports.dynamodb, () =>
+      startDynalite({ host, port: ports.dynamodb, dataDir: dynamodbDir(haulDir), fresh: options.fresh ?? false }),
+    );
+    started.push({ service: "dynamodb", standsInFor: "DynamoDB (dynalite)", url: dynamodb.endpoint, stop: dynamodb.stop });
+    const tableNames = await ensureTables({ endpoint: dynamodb.endpoint, stage: localStage, tables: Object.values(tables), region });
+
+    if (options.configureProcessEnv ?? true) {
+      configureProcessEnv({ dynamodbEndpoint: dynamodb.endpoint, tableNames });
+    }
+
+    const gateway = await withPort(reservationApi.name, ports.reservationApi, () =>
+      startHttpApiGateway({
+        api: reservationApi,
+        cors,
+        authorizer: { issuer: identity.issuer, audience: [localAudience] },
+        host,
+        port: ports.reservationApi,
+        root: repoRoot,
+        resourcePrefix: `${localStage}-${appName}`,
+        region,
+        accessLog: (line) => {
+          accessLogFile.write(line + "\n");
+          if (!options.quiet) process.stdout.write(line + "\n");
+        },
+      }),
+    );
+    started.push({ service: reservationApi.name, standsInFor: "API Gateway HTTP API + JWT authorizer", url: gateway.url, stop: gateway.stop });
+
+    const stackOutputs: StackOutputs = {
+      [stackName("Identity")]: { IssuerUrl: identity.issuer, JwksUrl: identity.jwksUrl, UserPoolClientId: localAudience },
+      [stackName("Data")]: {
+        DynamoDbEndpoint: dynamodb.endpoint,
+        ...Object.fromEntries(Object.entries(tableNames).map(([name, physical]) => [`${name}TableName`, physical])),
+      },
+      [stackName(reservationApi.name)]: { [`${reservationApi.name}Url`]: gateway.url },
+    };
+    const file = outputsFile(haulDir);
+    await writeOutputs(file, stackOutputs);
+
+    const services = started
+      .filter((component) => component.service !== "access log")
+      .map(({ service, standsInFor, url }) => ({ service, standsInFor, url }));
+    return { outputs: flattenOutputs(stackOutputs, file), stackOutputs, outputsFile: file, services, stop: stopAll };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** What handlers running in this process need: the SDK's own endpoint variables and table names. */
+function configureProcessEnv(settings: { dynamodbEndpoint: string; tableNames: Record<string, string> }): void {
+  process.env.AWS_REGION = region;
+  process.env.AWS_DEFAULT_REGION = region;
+  // Dummy credentials: nothing local may ever sign with real ones.
+  process.env.AWS_ACCESS_KEY_ID = "local";
+  process.env.AWS_SECRET_ACCESS_KEY = "local";
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  process.env.AWS_ENDPOINT_URL_DYNAMODB = settings.dynamodbEndpoint;
+  process.env.HAUL_STAGE = localStage;
+  for (const [name, physical] of Object.entries(settings.tableNames)) {
+    process.env[tableEnvironmentName({ name })] = physical;
+  }
+}
+
+async function withPort<T>(service: string, port: number, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") {
+      throw new Error(`${service}: port ${port} is already in use (is the local cloud already running?)`);
+    }
+    throw error;
+  }
+}
+
+function openLog(file: string): WriteStream {
+  return createWriteStream(file, { flags: "a" });
+}
+
+function closeLog(stream: WriteStream): Promise<void> {
+  return new Promise((resolve) => stream.end(() => resolve()));
+}
+
+export function formatServiceTable(services: readonly ServiceEndpoint[]): string {
+  const rows = [["service", "stands in for", "url"], ...services.map((s) => [s.service, s.standsInFor, s.url])];
+  const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd();
+  return [line(rows[0]!), widths.map((width) => "-".repeat(width)).join("  "), ...rows.slice(1).map(line)].join("\n");
+}
+
+async function runFromCommandLine(): Promise<void> {
+  const { values } = parseArgs({
+    options: { fresh: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+  });
+  if (values.help) {
+    process.stdout.write("Usage: npx tsx packages/local/src/main.ts [--fresh]\n  --fresh  wipe stored DynamoDB data first\n");
+    return;
+  }
+
+  // Node 20 is this project's runtime; the SDK's "Node 22 from 2027" notice would only bury the table.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+  const cloud = await startLocalCloud({ fresh: values.fresh });
+  process.stdout.write(
+    `\nHaul local cloud (stage ${localStage}) is up${values.fresh ? ", started fresh" : ""}.\n\n` +
+      formatServiceTable(cloud.services) +
+      `\n\noutputs: ${path.relative(process.cwd(), cloud.outputsFile)}\nCtrl+C stops everything.\n\n`,
+  );
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(1); // a second Ctrl+C: do not wait
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping the local cloud...\n`);
+    setTimeout(() => {
+      process.stderr.write("Some service did not stop within 2 s; exiting anyway.\n");
+      process.exit(0);
+    }, 2000).unref();
+    cloud.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`Error while stopping: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(0);
+      },
+    );
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  runFromCommandLine().catch((error: unknown) => {
+    process.stderr.write(`The local cloud could not start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

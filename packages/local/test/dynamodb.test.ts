@@ -1,0 +1,79 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { tables } from "@haul/functions/declarations";
+import { startDynalite, type RunningDynalite } from "../src/dynamodb/dynalite-server.js";
+import { ensureTables, physicalTableName, tableEnvironmentName } from "../src/dynamodb/tables.js";
+
+let dataDir: string;
+let running: RunningDynalite | undefined;
+const declared = Object.values(tables);
+const sessionsTable = physicalTableName("local", tables.trackingSessions);
+
+beforeAll(async () => {
+  dataDir = path.join(await mkdtemp(path.join(tmpdir(), "haul-dynamodb-")), "dynamodb");
+});
+
+afterEach(async () => {
+  await running?.stop();
+  running = undefined;
+});
+
+afterAll(async () => {
+  await rm(path.dirname(dataDir), { recursive: true, force: true });
+});
+
+async function start(fresh = false) {
+  running = await startDynalite({ host: "127.0.0.1", port: 0, dataDir, fresh });
+  const client = new DynamoDBClient({
+    endpoint: running.endpoint,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  return { endpoint: running.endpoint, client };
+}
+
+describe("dynalite with the declared tables", () => {
+  it("names tables and their environment variables as the cloud does", () => {
+    expect(sessionsTable).toBe("local-haul-TrackingSessions");
+    expect(tableEnvironmentName(tables.trackingSessions)).toBe("HAUL_TRACKING_SESSIONS_TABLE");
+    expect(tableEnvironmentName(tables.idempotency)).toBe("HAUL_IDEMPOTENCY_TABLE");
+  });
+
+  it("creates missing tables, idempotently", async () => {
+    const { endpoint, client } = await start(true);
+    const names = await ensureTables({ endpoint, stage: "local", tables: declared });
+    expect(names).toEqual({ TrackingSessions: "local-haul-TrackingSessions", Idempotency: "local-haul-Idempotency" });
+    await ensureTables({ endpoint, stage: "local", tables: declared });
+    const { TableNames } = await client.send(new ListTablesCommand({}));
+    expect(TableNames?.sort()).toEqual(["local-haul-Idempotency", "local-haul-TrackingSessions"]);
+    client.destroy();
+  });
+
+  it("keeps tables and items across a restart", async () => {
+    const first = await start();
+    await ensureTables({ endpoint: first.endpoint, stage: "local", tables: declared });
+    await first.client.send(
+      new PutItemCommand({ TableName: sessionsTable, Item: { reservationId: { S: "r-1" }, driverId: { S: "d-1" } } }),
+    );
+    first.client.destroy();
+    await running!.stop();
+
+    const second = await start();
+    await ensureTables({ endpoint: second.endpoint, stage: "local", tables: declared });
+    const { Item } = await second.client.send(new GetItemCommand({ TableName: sessionsTable, Key: { reservationId: { S: "r-1" } } }));
+    expect(Item?.driverId).toEqual({ S: "d-1" });
+    second.client.destroy();
+  });
+
+  it("starts empty when asked to start fresh", async () => {
+    const { endpoint, client } = await start(true);
+    expect((await client.send(new ListTablesCommand({}))).TableNames).toEqual([]);
+    await ensureTables({ endpoint, stage: "local", tables: declared });
+    const { Item } = await client.send(new GetItemCommand({ TableName: sessionsTable, Key: { reservationId: { S: "r-1" } } }));
+    expect(Item).toBeUndefined();
+    client.destroy();
+  });
+});

@@ -1,0 +1,99 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { reservationApi } from "@haul/functions/declarations";
+import { startLocalCloud, type LocalCloud } from "../src/main.js";
+import { readOutputs } from "../src/outputs.js";
+import { send } from "./fixtures/http-client.js";
+
+const freePorts = { reservationApi: 0, identity: 0, dynamodb: 0 };
+let haulDir: string;
+const savedEnv = { ...process.env };
+
+beforeAll(async () => {
+  haulDir = await mkdtemp(path.join(tmpdir(), "haul-local-cloud-"));
+});
+
+afterAll(async () => {
+  process.env = savedEnv;
+  await rm(haulDir, { recursive: true, force: true });
+});
+
+const start = (fresh = false) => startLocalCloud({ haulDir, ports: freePorts, quiet: true, fresh });
+
+async function putAndGet(cloud: LocalCloud, write: boolean): Promise<boolean> {
+  const client = new DynamoDBClient({
+    endpoint: cloud.outputs.DynamoDbEndpoint!,
+    region: "us-east-1",
+    credentials: { accessKeyId: "local", secretAccessKey: "local" },
+  });
+  try {
+    const TableName = cloud.outputs.TrackingSessionsTableName!;
+    if (write) await client.send(new PutItemCommand({ TableName, Item: { reservationId: { S: "r-42" } } }));
+    const { Item } = await client.send(new GetItemCommand({ TableName, Key: { reservationId: { S: "r-42" } } }));
+    return Item !== undefined;
+  } finally {
+    client.destroy();
+  }
+}
+
+describe("startLocalCloud", () => {
+  it("starts identity, DynamoDB and the ReservationApi, writes outputs and stops cleanly", async () => {
+    const cloud = await start(true);
+    try {
+      expect(Object.keys(cloud.outputs).sort()).toEqual(
+        [
+          "DynamoDbEndpoint",
+          "IdempotencyTableName",
+          "IssuerUrl",
+          "JwksUrl",
+          "ReservationApiUrl",
+          "TrackingSessionsTableName",
+          "UserPoolClientId",
+        ].sort(),
+      );
+      expect(cloud.outputs.UserPoolClientId).toBe("haul-local-client");
+      expect(cloud.outputs.TrackingSessionsTableName).toBe("local-haul-TrackingSessions");
+      expect(await readOutputs(path.join(haulDir, "outputs.json"))).toEqual(cloud.outputs);
+      expect(cloud.services.map((service) => service.service)).toEqual(["identity", "dynamodb", reservationApi.name]);
+
+      expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(cloud.outputs.DynamoDbEndpoint);
+      expect(process.env.HAUL_TRACKING_SESSIONS_TABLE).toBe("local-haul-TrackingSessions");
+      expect(process.env.AWS_ACCESS_KEY_ID).toBe("local");
+
+      const jwks = await fetch(cloud.outputs.JwksUrl!);
+      expect(jwks.status).toBe(200);
+      const notFound = await send(`${cloud.outputs.ReservationApiUrl}/no-such-route`);
+      expect(notFound.status).toBe(404);
+      const unauthorized = await send(`${cloud.outputs.ReservationApiUrl}/me`);
+      expect(unauthorized.status).toBe(401);
+    } finally {
+      await cloud.stop();
+    }
+    await expect(fetch(cloud.outputs.ReservationApiUrl!)).rejects.toThrow();
+    await expect(fetch(cloud.outputs.JwksUrl!)).rejects.toThrow();
+  });
+
+  it("keeps DynamoDB data across restarts unless started fresh", async () => {
+    const first = await start(true);
+    try {
+      expect(await putAndGet(first, true)).toBe(true);
+    } finally {
+      await first.stop();
+    }
+    const second = await start(false);
+    try {
+      expect(await putAndGet(second, false)).toBe(true);
+    } finally {
+      await second.stop();
+    }
+    const fresh = await start(true);
+    try {
+      expect(await putAndGet(fresh, false)).toBe(false);
+    } finally {
+      await fresh.stop();
+    }
+  });
+});

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what Haul needs on a fresh Debian machine, and nothing when it is already there:
+# npm packages (when package-lock.json changed since the last install) and the Debian tools below.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v node >/dev/null 2>&1; then
+  echo "Haul needs Node.js 20 or newer on PATH (https://nodejs.org)." >&2
+  exit 1
+fi
+
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  echo "==> npm ci (installing npm packages)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The one command that starts Haul's local cloud in the foreground: installs what is missing,
+# starts MariaDB (primary + replica) and Redis, migrates and seeds, then runs every local service.
+# Ctrl-C stops it; servers this command started are stopped too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/ensure-dependencies.sh
+
+services_were_running=0
+bash scripts/local-services.sh status --quiet >/dev/null 2>&1 && services_were_running=1
+bash scripts/local-services.sh start
+npx tsx scripts/migrate.ts
+
+cleanup() {
+  if [ "$services_were_running" = 0 ]; then bash scripts/local-services.sh stop; fi
+}
+trap cleanup EXIT
+# Ctrl-C reaches the local cloud directly (same process group); this shell outlives it to clean up.
+trap ':' INT
+node --import tsx packages/local/src/main.ts "$@"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The one command that runs every test: installs what is missing, starts the real servers the
+# tests use (MariaDB primary + replica, Redis), then runs vitest. Extra arguments go to vitest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SST_TELEMETRY_DISABLED=1
+
+bash scripts/ensure-dependencies.sh
+bash scripts/local-services.sh start
+npx tsc --noEmit -p tsconfig.json
+npx vitest run "$@"

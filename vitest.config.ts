@@ -1,0 +1,31 @@
+import { defineConfig } from "vitest/config";
+
+/** Tests get their own database next to the demo's, on the same server the user configured. */
+function testDatabaseUrl(): string {
+  const url = new URL(process.env.HAUL_MYSQL_URL ?? "mysql://haul:haul@127.0.0.1:3306/haul");
+  url.pathname = "/haul_test";
+  return url.toString();
+}
+
+function testReplicaUrl(): string {
+  const url = new URL(process.env.HAUL_MYSQL_REPLICA_URL ?? "mysql://haul:haul@127.0.0.1:3307/haul");
+  url.pathname = "/haul_test";
+  return url.toString();
+}
+
+export default defineConfig({
+  test: {
+    include: ["packages/*/test/**/*.test.ts", "stacks/test/**/*.test.ts", "test/**/*.test.ts"],
+    // The files share real servers (one test database) and SST's .sst/artifacts: run them one at a time.
+    fileParallelism: false,
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    env: {
+      HAUL_MYSQL_URL: testDatabaseUrl(),
+      HAUL_MYSQL_REPLICA_URL: testReplicaUrl(),
+      SST_TELEMETRY_DISABLED: "1",
+      AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
+      POWERTOOLS_DEV: "true",
+    },
+  },
+});
