@@ -1,6 +1,6 @@
 /**
- * The one declaration of what Haul runs: HTTP APIs with their routes and handlers,
- * and the DynamoDB tables. Plain data on purpose: `stacks/` builds AWS resources from it
+ * The one declaration of what Haul runs: HTTP APIs with their routes and handlers, the
+ * reservation workflow's tasks, the driver-notification topic and queue, and the DynamoDB tables. Plain data on purpose: `stacks/` builds AWS resources from it
  * and `packages/local` builds the local cloud from it, so the two cannot drift apart.
  * Handler strings are SST's form: `<path from repo root without extension>.<export>`.
  */
@@ -52,6 +52,18 @@ export const reservationApi = {
       roles: ["customer", "driver", "operator"],
       summary: "The caller's identity and profile",
     },
+    "POST /reservations": {
+      handler: "packages/functions/src/reservation/reserve-truck.handler",
+      auth: "jwt",
+      roles: ["customer"],
+      summary: "Reserve a truck and its driver; starts the reservation workflow",
+    },
+    "POST /reservations/{id}/cancel": {
+      handler: "packages/functions/src/reservation/cancel-reservation.handler",
+      auth: "jwt",
+      roles: ["customer"],
+      summary: "Cancel one of the caller's reservations before its window starts",
+    },
   },
 } as const satisfies HttpApiDeclaration;
 
@@ -69,6 +81,64 @@ export const tables = {
     timeToLiveAttribute: "expiration",
   },
 } as const satisfies Record<string, TableDeclaration>;
+
+export interface WorkflowTaskDeclaration {
+  readonly handler: string;
+  /** The ASL placeholder that receives the function's ARN, e.g. `${PersistReservationFunctionArn}`. */
+  readonly arnSubstitution: string;
+}
+
+export interface WorkflowDeclaration {
+  readonly name: string;
+  /** The ASL file, from the repository root: the cloud and the local cloud run this very file. */
+  readonly definitionFile: string;
+  /** Lambda tasks, keyed by the name used in the ASL's substitutions. */
+  readonly tasks: Readonly<Record<string, WorkflowTaskDeclaration>>;
+  /** Placeholders for the topic ARN and table name the service integrations use. */
+  readonly substitutions: {
+    readonly driverNotificationsTopicArn: string;
+    readonly trackingSessionsTableName: string;
+  };
+}
+
+/** One Standard execution per reservation, named by the reservation id. */
+export const reservationWorkflow = {
+  name: "ReservationWorkflow",
+  definitionFile: "packages/functions/src/reservation/workflow/reservation-workflow.asl.json",
+  tasks: {
+    PersistReservation: {
+      handler: "packages/functions/src/reservation/workflow/persist-reservation.handler",
+      arnSubstitution: "PersistReservationFunctionArn",
+    },
+    InvalidateReservationCache: {
+      handler: "packages/functions/src/reservation/workflow/invalidate-reservation-cache.handler",
+      arnSubstitution: "InvalidateReservationCacheFunctionArn",
+    },
+    MarkReservationFailed: {
+      handler: "packages/functions/src/reservation/workflow/mark-reservation-failed.handler",
+      arnSubstitution: "MarkReservationFailedFunctionArn",
+    },
+  },
+  substitutions: {
+    driverNotificationsTopicArn: "DriverNotificationsTopicArn",
+    trackingSessionsTableName: "TrackingSessionsTableName",
+  },
+} as const satisfies WorkflowDeclaration;
+
+/** SNS topic for driver messages and the SQS queue (with a DLQ) subscribed to it. */
+export const driverNotifications = {
+  topicName: "DriverNotifications",
+  queueName: "DriverNotificationsQueue",
+  deadLetterQueueName: "DriverNotificationsDlq",
+  /** Receives before a message moves to the DLQ. */
+  maxReceiveCount: 5,
+  visibilityTimeoutSeconds: 60,
+} as const;
+
+/** The variable a function reads a table's physical name from, e.g. `HAUL_TRACKING_SESSIONS_TABLE`. */
+export function tableNameVariable(table: Pick<TableDeclaration, "name">): string {
+  return `HAUL_${table.name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}_TABLE`;
+}
 
 /** CORS, applied the same way by the HTTP API in the cloud and by the local gateway. */
 export const cors = {

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { tables } from "@haul/functions/declarations";
+import { tableNameVariable, tables } from "@haul/functions/declarations";
 import { startDynalite, type RunningDynalite } from "../src/dynamodb/dynalite-server.js";
-import { ensureTables, physicalTableName, tableEnvironmentName } from "../src/dynamodb/tables.js";
+import { ensureTables, physicalTableName } from "../src/dynamodb/tables.js";
 
 let dataDir: string;
 let running: RunningDynalite | undefined;
@@ -38,8 +38,8 @@ async function start(fresh = false) {
 describe("dynalite with the declared tables", () => {
   it("names tables and their environment variables as the cloud does", () => {
     expect(sessionsTable).toBe("local-haul-TrackingSessions");
-    expect(tableEnvironmentName(tables.trackingSessions)).toBe("HAUL_TRACKING_SESSIONS_TABLE");
-    expect(tableEnvironmentName(tables.idempotency)).toBe("HAUL_IDEMPOTENCY_TABLE");
+    expect(tableNameVariable(tables.trackingSessions)).toBe("HAUL_TRACKING_SESSIONS_TABLE");
+    expect(tableNameVariable(tables.idempotency)).toBe("HAUL_IDEMPOTENCY_TABLE");
   });
 
   it("creates missing tables, idempotently", async () => {

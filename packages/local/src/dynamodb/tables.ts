@@ -24,11 +24,6 @@ export function physicalTableName(stage: string, table: Pick<TableDeclaration, "
   return `${stage}-${appName}-${table.name}`;
 }
 
-/** The environment variable a handler reads a table's name from, e.g. HAUL_TRACKING_SESSIONS_TABLE. */
-export function tableEnvironmentName(table: Pick<TableDeclaration, "name">): string {
-  return `HAUL_${table.name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}_TABLE`;
-}
-
 /** Creates missing tables and waits until each is ACTIVE; returns logical name -> physical name. */
 export async function ensureTables(options: EnsureTablesOptions): Promise<Record<string, string>> {
   const client = new DynamoDBClient({

@@ -1,0 +1,28 @@
+import type { SSTConfig } from "sst";
+import { LoggingFormat } from "aws-cdk-lib/aws-lambda";
+import { Auth } from "./stacks/Auth.js";
+import { Data } from "./stacks/Data.js";
+import { Network } from "./stacks/Network.js";
+import { ReservationApi } from "./stacks/ReservationApi.js";
+import { stageProfile } from "./stacks/stage-profile.js";
+
+export default {
+  config(input) {
+    return {
+      name: "haul",
+      // `--region` wins (SST applies it after this), then AWS_REGION, then us-east-1.
+      region: input.region ?? process.env.AWS_REGION ?? "us-east-1",
+    };
+  },
+  stacks(app) {
+    // Before any stack: SST copies app-wide defaults into each stack as it is created.
+    app.setDefaultRemovalPolicy(stageProfile(app.stage).removalPolicy);
+    app.setDefaultFunctionProps({
+      runtime: "nodejs22.x",
+      architecture: "arm_64",
+      tracing: "active",
+      loggingFormat: LoggingFormat.JSON,
+    });
+    app.stack(Network).stack(Data).stack(Auth).stack(ReservationApi);
+  },
+} satisfies SSTConfig;

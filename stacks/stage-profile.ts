@@ -1,0 +1,43 @@
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+
+/** SST's spelling of a CloudWatch Logs retention, e.g. `one_month`. */
+export type LogRetention = Lowercase<keyof typeof RetentionDays>;
+
+/**
+ * Everything that differs between `production` and every other stage, decided in one place:
+ * production keeps its data and survives mistakes; other stages are cheap and leave nothing
+ * behind when removed.
+ */
+export interface StageProfile {
+  readonly isProduction: boolean;
+  /** Applied by SST to every resource of the app; `destroy` also empties buckets before deletion. */
+  readonly removalPolicy: "retain" | "destroy";
+  /** RDS instances, DynamoDB tables and the Cognito user pool refuse deletion. */
+  readonly deletionProtection: boolean;
+  /** RDS runs a synchronous standby; ElastiCache always spans two zones (automatic failover needs it). */
+  readonly multiAz: boolean;
+  /** One NAT gateway per zone in production, so losing a zone does not cut the other's egress. */
+  readonly natGateways: number;
+  readonly backupRetentionDays: number;
+  readonly logRetention: LogRetention;
+}
+
+export const productionStage = "production";
+
+export function stageProfile(stage: string): StageProfile {
+  const isProduction = stage === productionStage;
+  return {
+    isProduction,
+    removalPolicy: isProduction ? "retain" : "destroy",
+    deletionProtection: isProduction,
+    multiAz: isProduction,
+    natGateways: isProduction ? 2 : 1,
+    backupRetentionDays: isProduction ? 14 : 1,
+    logRetention: isProduction ? "one_year" : "one_month",
+  };
+}
+
+/** The CDK enum for a profile's retention, for constructs that take CDK props. */
+export function retentionDays(retention: LogRetention): RetentionDays {
+  return RetentionDays[retention.toUpperCase() as keyof typeof RetentionDays];
+}

@@ -1,0 +1,46 @@
+/**
+ * cdk-nag's AwsSolutions pack over the whole app (stage `test`): no unsuppressed error, and only
+ * the reviewed rules suppressed. Each suppression's reason lives beside the resource it covers.
+ * Production's own run is in production.test.ts (it suppresses fewer rules).
+ */
+import { beforeAll, expect, test } from "vitest";
+import { nagFindings, suppressedNagFindings, synthesizeApp, type SynthesizedApp } from "./support/synth-app.js";
+
+let synthesized: SynthesizedApp;
+
+beforeAll(async () => {
+  synthesized = await synthesizeApp({ stage: "test", nagChecks: true });
+}, 180_000);
+
+test("leaves no AwsSolutions error unsuppressed", () => {
+  const errors = nagFindings(synthesized.assembly, "error").map((finding) => `${finding.path}: ${finding.message}`);
+  expect(errors).toEqual([]);
+});
+
+test("leaves no AwsSolutions warning unsuppressed", () => {
+  const warnings = nagFindings(synthesized.assembly, "warning").map((finding) => `${finding.path}: ${finding.message}`);
+  expect(warnings).toEqual([]);
+});
+
+test("suppresses only the reviewed rules", () => {
+  const suppressed = new Set(suppressedNagFindings(synthesized.assembly).map((finding) => finding.rule));
+  expect([...suppressed].sort()).toEqual([
+    "AwsSolutions-APIG4", // routes declared auth: none
+    "AwsSolutions-COG2", // (a warning) MFA offered, not forced on self-signed-up customers
+    "AwsSolutions-IAM4", // Lambda's managed logging / VPC policies
+    "AwsSolutions-IAM5", // X-Ray's Resource "*", invoke of function versions
+    "AwsSolutions-L1", // nodejs22.x chosen app-wide
+    "AwsSolutions-RDS10", // non-production stays removable
+    "AwsSolutions-RDS11", // replica has no Engine property to read its port against
+    "AwsSolutions-RDS2", // replica inherits the primary's encryption
+    "AwsSolutions-RDS3", // Multi-AZ only in production
+    "AwsSolutions-SMG4", // reader password and Redis token have no rotation template
+  ]);
+});
+
+test("covers SST's own custom-resource handler in every stack by path", () => {
+  const handlerSuppressions = suppressedNagFindings(synthesized.assembly).filter(
+    (finding) => finding.path.endsWith("/CustomResourceHandler/ServiceRole/Resource") && finding.rule === "AwsSolutions-IAM4",
+  );
+  expect(handlerSuppressions).toHaveLength(synthesized.assembly.stacks.length);
+});

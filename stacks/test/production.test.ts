@@ -1,0 +1,71 @@
+/**
+ * The `production` stage: it keeps its data and refuses deletion, runs standbys in a second zone,
+ * and still passes cdk-nag with fewer suppressions. Its own file: SST synthesizes one app per process.
+ */
+import type { Template } from "aws-cdk-lib/assertions";
+import { beforeAll, describe, expect, test } from "vitest";
+import { Auth } from "../Auth.js";
+import { Data } from "../Data.js";
+import { Network } from "../Network.js";
+import { nagFindings, suppressedNagFindings, synthesizeApp, type SynthesizedApp } from "./support/synth-app.js";
+import { allResources, isSstBindingParameter, resourcesOfType } from "./support/template-queries.js";
+
+let synthesized: SynthesizedApp;
+let data: Template;
+
+beforeAll(async () => {
+  synthesized = await synthesizeApp({ stage: "production", nagChecks: true });
+  data = synthesized.template(Data);
+}, 180_000);
+
+describe("production retains its data", () => {
+  test("every resource of every stack (but SST's binding parameters) is retained on removal and on replacement", () => {
+    for (const template of synthesized.templates().values()) {
+      for (const [logicalId, resource] of allResources(template).filter(([, resource]) => !isSstBindingParameter(resource))) {
+        expect({ logicalId, deletion: resource.DeletionPolicy, replacement: resource.UpdateReplacePolicy }).toEqual({
+          logicalId,
+          deletion: "Retain",
+          replacement: "Retain",
+        });
+      }
+    }
+  });
+
+  test("the MySQL primary and replica have deletion protection and a Multi-AZ standby", () => {
+    const instances = resourcesOfType(data, "AWS::RDS::DBInstance");
+    expect(instances).toHaveLength(2);
+    for (const [, db] of instances) expect(db.Properties).toMatchObject({ DeletionProtection: true, MultiAZ: true });
+  });
+
+  test("tables and the user pool refuse deletion", () => {
+    for (const [, table] of resourcesOfType(data, "AWS::DynamoDB::Table")) expect(table.Properties?.DeletionProtectionEnabled).toBe(true);
+    synthesized.template(Auth).hasResourceProperties("AWS::Cognito::UserPool", { DeletionProtection: "ACTIVE" });
+  });
+
+  test("keeps backups for two weeks", () => {
+    const [, primary] = resourcesOfType(data, "AWS::RDS::DBInstance").find(([, db]) => !db.Properties?.SourceDBInstanceIdentifier)!;
+    expect(primary.Properties?.BackupRetentionPeriod).toBe(14);
+  });
+
+  test("has a NAT gateway in each zone", () => {
+    synthesized.template(Network).resourceCountIs("AWS::EC2::NatGateway", 2);
+  });
+});
+
+describe("production under cdk-nag", () => {
+  test("leaves no AwsSolutions error unsuppressed", () => {
+    const errors = nagFindings(synthesized.assembly, "error").map((finding) => `${finding.path}: ${finding.message}`);
+    expect(errors).toEqual([]);
+  });
+
+  test("leaves no AwsSolutions warning unsuppressed", () => {
+    const warnings = nagFindings(synthesized.assembly, "warning").map((finding) => `${finding.path}: ${finding.message}`);
+    expect(warnings).toEqual([]);
+  });
+
+  test("needs no suppression for Multi-AZ or deletion protection", () => {
+    const suppressed = new Set(suppressedNagFindings(synthesized.assembly).map((finding) => finding.rule));
+    expect(suppressed.has("AwsSolutions-RDS3")).toBe(false);
+    expect(suppressed.has("AwsSolutions-RDS10")).toBe(false);
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Synthesizes the real SST app (sst.config.ts: its defaults, removal policy and stacks) offline,
+ * once per test file. SST keeps the app in module-level state and throws on duplicate construct ids
+ * if the same app is synthesized twice, so every test in a file shares one synthesis; a file that
+ * needs another stage runs in its own worker. Files that synthesize must not run in parallel:
+ * they share `.sst/artifacts`.
+ */
+import { Aspects } from "aws-cdk-lib";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Template } from "aws-cdk-lib/assertions";
+import type { CloudAssembly } from "aws-cdk-lib/cx-api";
+import { AwsSolutionsChecks } from "cdk-nag";
+import { App, getStack } from "sst/constructs";
+import { initProject } from "sst/project.js";
+import { afterAll } from "vitest";
+import { httpApis } from "../../../packages/functions/src/declarations.js";
+import config from "../../../sst.config.js";
+
+/** A stack function of the app, e.g. `Data`. */
+export type StackFunction = Parameters<typeof getStack>[0];
+
+export const testAccount = "123456789012";
+export const testRegion = "us-east-1";
+
+export interface SynthesisOptions {
+  /** Defaults to `test`. */
+  readonly stage?: string;
+  /** Adds cdk-nag's AwsSolutions pack before synthesis; its findings land in the assembly's messages. */
+  readonly nagChecks?: boolean;
+}
+
+export interface SynthesizedApp {
+  readonly app: App;
+  readonly assembly: CloudAssembly;
+  /** The CloudFormation template of one of the app's stacks. */
+  template(stack: StackFunction): Template;
+  /** Every stack's template, by stack name. */
+  templates(): ReadonlyMap<string, Template>;
+}
+
+let synthesis: { readonly key: string; readonly app: Promise<SynthesizedApp> } | undefined;
+
+// Tens of megabytes of bundles per synthesis: keep them only while the importing test file runs.
+// Registered on import, so it joins that file's root suite.
+const assemblyDirectories: string[] = [];
+afterAll(() => {
+  for (const directory of assemblyDirectories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+export function synthesizeApp(options: SynthesisOptions = {}): Promise<SynthesizedApp> {
+  const stage = options.stage ?? "test";
+  const nagChecks = options.nagChecks ?? false;
+  const key = JSON.stringify({ stage, nagChecks });
+  if (synthesis && synthesis.key !== key) {
+    throw new Error(`This test file already synthesized ${synthesis.key}; SST allows one app per process, put ${key} in its own file`);
+  }
+  synthesis ??= { key, app: synthesizeOnce(stage, nagChecks) };
+  return synthesis.app;
+}
+
+async function synthesizeOnce(stage: string, nagChecks: boolean): Promise<SynthesizedApp> {
+  process.env.SST_TELEMETRY_DISABLED = "1";
+  // An explicit stage: without one SST asks for a personal stage on stdin and waits forever.
+  await initProject({ stage, region: testRegion });
+  const { name, region } = await config.config({ stage, region: testRegion });
+  const outdir = mkdtempSync(path.join(tmpdir(), "haul-synth-"));
+  assemblyDirectories.push(outdir);
+  const app = new App({ mode: "deploy", stage, name, region: region ?? testRegion, account: testAccount }, { outdir });
+  await config.stacks(app);
+  // Runs the deferred work (esbuild bundles every function); without it functions hold placeholder code.
+  await app.finish();
+  if (nagChecks) Aspects.of(app).add(new AwsSolutionsChecks({ reports: false, logIgnores: true }));
+  // Synthesize once here; Template.fromStack reuses this assembly instead of synthesizing again.
+  const assembly = app.synth();
+  return {
+    app,
+    assembly,
+    template: (stack) => Template.fromStack(getStack(stack)),
+    templates: () => new Map(assembly.stacks.map((artifact) => [artifact.stackName, Template.fromJSON(artifact.template)])),
+  };
+}
+
+/** The route keys (`GET /health`, ...) of the one HTTP API in a stack's template, sorted. */
+export function listHttpApiRouteKeys(template: Template): string[] {
+  const routes = Object.values(template.findResources("AWS::ApiGatewayV2::Route"));
+  return routes.map((route) => String(route.Properties.RouteKey)).sort();
+}
+
+/**
+ * The route keys each declared HTTP API has once synthesized, by API name (e.g. `ReservationApi`):
+ * what the cloud will serve, to compare with what the local gateway serves.
+ */
+export async function synthesizedHttpApiRouteKeys(): Promise<Record<string, string[]>> {
+  const { app, assembly } = await synthesizeApp();
+  const byApi: Record<string, string[]> = {};
+  for (const api of httpApis) {
+    // Each HTTP API has the stack of the same name (`<stage>-haul-<name>`).
+    const artifact = assembly.getStackByName(app.logicalPrefixedName(api.name));
+    byApi[api.name] = listHttpApiRouteKeys(Template.fromJSON(artifact.template));
+  }
+  return byApi;
+}
+
+export interface NagFinding {
+  /** Construct path of the resource, e.g. `/test-haul-Data/MysqlPrimary/Resource`. */
+  readonly path: string;
+  /** e.g. `AwsSolutions-RDS3` */
+  readonly rule: string;
+  readonly message: string;
+}
+
+/**
+ * cdk-nag's unsuppressed findings at `level`, read from the assembly of the one synthesis
+ * (Annotations.fromStack would synthesize again, which SST does not survive).
+ */
+export function nagFindings(assembly: CloudAssembly, level: "error" | "warning"): NagFinding[] {
+  return nagMessages(assembly, level).flatMap((finding) => {
+    const rule = /^(AwsSolutions-[A-Za-z0-9]+)/.exec(finding.message)?.[1];
+    return rule ? [{ ...finding, rule }] : [];
+  });
+}
+
+/** Findings a suppression silenced (the pack must run with `logIgnores`, as `nagChecks` does). */
+export function suppressedNagFindings(assembly: CloudAssembly): NagFinding[] {
+  return nagMessages(assembly, "info").flatMap((finding) => {
+    const rule = /(AwsSolutions-[A-Za-z0-9]+) was triggered but suppressed/.exec(finding.message)?.[1];
+    return rule ? [{ ...finding, rule }] : [];
+  });
+}
+
+function nagMessages(assembly: CloudAssembly, level: "error" | "warning" | "info"): Array<{ path: string; message: string }> {
+  return assembly.stacks.flatMap((artifact) =>
+    artifact.messages
+      .filter((message) => message.level === level)
+      .map((message) => ({ path: message.id, message: String(message.entry.data) })),
+  );
+}
