@@ -10,12 +10,21 @@ import type { Role } from "@haul/core/user";
 /** `none` routes skip the JWT authorizer (health checks only). */
 export type RouteAuth = "jwt" | "none";
 
+/**
+ * What a function reaches besides its own logs. The cloud gives each function exactly these:
+ * the environment that points at them, the grants to use them, and a place in the VPC when one of
+ * them lives there (MySQL, Redis). `primary` is read-write as the admin user, `replica` read-only.
+ */
+export type FunctionUse = "primary" | "replica" | "redis" | `${keyof typeof tables}Table` | "reservationWorkflow";
+
 export interface RouteDeclaration {
   readonly handler: string;
   readonly auth: RouteAuth;
   /** Roles allowed to call the route; enforced by the handler middleware, documented in OpenAPI. */
   readonly roles?: readonly Role[];
   readonly summary: string;
+  /** What the handler reaches; nothing when absent. */
+  readonly uses?: readonly FunctionUse[];
 }
 
 export interface HttpApiDeclaration {
@@ -40,6 +49,7 @@ export const reservationApi = {
       handler: "packages/functions/src/health/get-health.handler",
       auth: "none",
       summary: "Liveness of the API and its dependencies",
+      uses: ["primary", "replica", "redis"],
     },
     "GET /openapi.json": {
       handler: "packages/functions/src/docs/get-openapi.handler",
@@ -51,18 +61,22 @@ export const reservationApi = {
       auth: "jwt",
       roles: ["customer", "driver", "operator"],
       summary: "The caller's identity and profile",
+      uses: ["primary"],
     },
     "POST /reservations": {
       handler: "packages/functions/src/reservation/reserve-truck.handler",
       auth: "jwt",
       roles: ["customer"],
       summary: "Reserve a truck and its driver; starts the reservation workflow",
+      // Redis: a reservation whose workflow cannot be started is marked FAILED and its cache invalidated.
+      uses: ["primary", "redis", "idempotencyTable", "reservationWorkflow"],
     },
     "POST /reservations/{id}/cancel": {
       handler: "packages/functions/src/reservation/cancel-reservation.handler",
       auth: "jwt",
       roles: ["customer"],
       summary: "Cancel one of the caller's reservations before its window starts",
+      uses: ["primary", "reservationWorkflow"],
     },
   },
 } as const satisfies HttpApiDeclaration;
@@ -86,6 +100,8 @@ export interface WorkflowTaskDeclaration {
   readonly handler: string;
   /** The ASL placeholder that receives the function's ARN, e.g. `${PersistReservationFunctionArn}`. */
   readonly arnSubstitution: string;
+  /** What the handler reaches; nothing when absent. */
+  readonly uses?: readonly FunctionUse[];
 }
 
 export interface WorkflowDeclaration {
@@ -109,14 +125,17 @@ export const reservationWorkflow = {
     PersistReservation: {
       handler: "packages/functions/src/reservation/workflow/persist-reservation.handler",
       arnSubstitution: "PersistReservationFunctionArn",
+      uses: ["primary"],
     },
     InvalidateReservationCache: {
       handler: "packages/functions/src/reservation/workflow/invalidate-reservation-cache.handler",
       arnSubstitution: "InvalidateReservationCacheFunctionArn",
+      uses: ["redis"],
     },
     MarkReservationFailed: {
       handler: "packages/functions/src/reservation/workflow/mark-reservation-failed.handler",
       arnSubstitution: "MarkReservationFailedFunctionArn",
+      uses: ["primary"],
     },
   },
   substitutions: {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Profile, Role } from "@haul/core/user";
+import { ReservationRequest, ReservationStatus } from "@haul/core/reservation/reservation";
 import type { HttpApiDeclaration } from "./declarations.js";
 import { reservationApi } from "./declarations.js";
 import type { RouteContract } from "./openapi/route-contract.js";
@@ -22,6 +23,31 @@ export const me = z
   .object({ userId: z.string(), role: Role, profile: Profile.meta({ id: "UserProfile" }) })
   .meta({ id: "Me" });
 
+/** Printable ASCII, like the keys clients generate (UUIDs, ULIDs, hashes). */
+export const idempotencyKey = z
+  .string()
+  .regex(/^[\x21-\x7E]{1,255}$/, "must be 1 to 255 printable ASCII characters without spaces")
+  .describe(
+    "Optional. A retry with the same key (by the same customer) returns the same reservation and starts nothing new; " +
+      "the same key with a different body is refused with 422. Keys are remembered for 24 hours; the reservation id " +
+      "is derived from the key, so a later retry still names the same reservation.",
+  );
+
+export const reserveTruckHeaders = z.object({ "idempotency-key": idempotencyKey.optional() });
+
+export const reservationReceipt = z
+  .object({
+    reservationId: z.uuid(),
+    status: ReservationStatus,
+    links: z.object({
+      self: z.string().describe("Follow the reservation here (query API)"),
+      cancel: z.string().describe("POST here to cancel it"),
+    }),
+  })
+  .meta({ id: "ReservationReceipt" });
+
+export const reservationPath = z.object({ id: z.uuid().describe("The reservation id") });
+
 type RouteKeys<Api extends HttpApiDeclaration> = keyof Api["routes"] & string;
 
 /** One contract per declared route; the type makes a missing or extra route a compile error. */
@@ -39,6 +65,39 @@ export const routeContracts = {
     responses: {
       200: { description: "The caller's identity and profile", schema: me },
       404: { description: "The token is valid but Haul has no profile for its subject" },
+    },
+  },
+  "POST /reservations": {
+    request: { body: ReservationRequest, headers: reserveTruckHeaders },
+    responses: {
+      202: {
+        description:
+          "Accepted as PENDING (header `location` names it); the workflow decides CONFIRMED or REJECTED. " +
+          "A retry with the same Idempotency-Key answers the first reply again.",
+        schema: reservationReceipt,
+      },
+      403: { description: "The caller is not a customer, or Haul has no customer profile for them" },
+      409: { description: "A request with this Idempotency-Key is still being processed; retry shortly" },
+      422: {
+        description:
+          "Unknown driver, a driver without a truck, cargo over the truck's capacity (`invalid-params` names the field), " +
+          "or an Idempotency-Key reused with a different body",
+      },
+      503: { description: "A dependency did not answer; retry (with the same Idempotency-Key)" },
+    },
+  },
+  "POST /reservations/{id}/cancel": {
+    request: { params: reservationPath },
+    responses: {
+      202: {
+        description:
+          "CANCELLED; the workflow tells the driver, closes the tracking session and invalidates the cache. " +
+          "Cancelling again answers the same.",
+        schema: reservationReceipt,
+      },
+      404: { description: "The caller has no reservation with this id" },
+      409: { description: "Still being decided (retry shortly), not CONFIRMED, or its window has started" },
+      503: { description: "A dependency did not answer; retry" },
     },
   },
 } as const satisfies Record<RouteKeys<typeof reservationApi>, RouteContract>;

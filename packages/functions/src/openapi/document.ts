@@ -33,7 +33,11 @@ function registerApi(registry: OpenAPIRegistry, api: HttpApiDeclaration): void {
         status,
         {
           description: response.description,
-          ...(response.schema ? { content: { "application/json": { schema: response.schema } } } : {}),
+          ...(response.schema
+            ? { content: { "application/json": { schema: response.schema } } }
+            : Number(status) >= 400
+              ? { content: problemContent }
+              : {}),
         },
       ]),
     );
@@ -46,6 +50,7 @@ function registerApi(registry: OpenAPIRegistry, api: HttpApiDeclaration): void {
       request: {
         ...(contract.request?.params ? { params: contract.request.params as z.ZodObject } : {}),
         ...(contract.request?.query ? { query: contract.request.query as z.ZodObject } : {}),
+        ...(contract.request?.headers ? { headers: contract.request.headers as z.ZodObject } : {}),
         ...(contract.request?.body
           ? { body: { required: true, content: { "application/json": { schema: contract.request.body } } } }
           : {}),

@@ -9,6 +9,8 @@ export interface RouteContract {
     readonly body?: ZodType;
     readonly query?: ZodType;
     readonly params?: ZodType;
+    /** Request headers the route reads (names in lower case), documented as header parameters. */
+    readonly headers?: ZodType;
   };
   readonly responses: Readonly<Record<number, { readonly description: string; readonly schema?: ZodType }>>;
 }

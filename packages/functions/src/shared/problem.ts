@@ -6,6 +6,7 @@ import {
   ForbiddenError,
   InvalidInputError,
   NotFoundError,
+  isTransientError,
   type FieldProblem,
 } from "@haul/core/errors";
 
@@ -82,12 +83,16 @@ export function fieldProblemsFromZod(error: ZodError, location: string): FieldPr
 /** Maps any thrown error to a problem; unknown errors become a 500 that reveals nothing. */
 export function problemFromError(error: unknown): Problem {
   if (error instanceof HttpProblem) return problem(error.status, error.title, error.detail, error.fields);
+  // Domain rules judge the command, which is the request body: name its fields as the client sent them.
   if (error instanceof InvalidInputError)
-    return problem(422, "Invalid input", error.message, error.fields);
+    return problem(422, "Invalid input", error.message, error.fields.map((field) => ({ ...field, name: `body.${field.name}` })));
   if (error instanceof NotFoundError) return problem(404, "Not found", error.message);
   if (error instanceof ForbiddenError) return problem(403, "Forbidden", error.message);
   if (error instanceof ConflictError) return problem(409, "Conflict", error.message);
   if (error instanceof DomainError) return problem(400, "Bad request", error.message);
+  // A dependency dropped or refused the connection, or a lock timed out: the same request may succeed.
+  if (isTransientError(error))
+    return problem(503, "Service unavailable", "A dependency did not answer in time. Retry the request shortly.");
   return problem(500, "Internal error", "The request could not be completed. It has been logged.");
 }
 

@@ -1,0 +1,223 @@
+/**
+ * Reservations: a customer reserves a driver and their truck for a half-open UTC window.
+ *
+ *   accept     POST /reservations: checks the driver and the cargo, writes PENDING (idempotent on the id)
+ *   persist    the workflow's decision: PENDING -> CONFIRMED, or REJECTED when it overlaps a CONFIRMED one
+ *   markFailed the workflow's compensation: PENDING/CONFIRMED -> FAILED
+ *   cancel     the customer's cancellation: CONFIRMED -> CANCELLED, before the window starts
+ *
+ * Statuses and transitions: see status.ts. Every write bumps `version`; every function that writes
+ * returns the ReservationWorkflowView the workflow carries. All reads and writes go to the primary.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { getPrimaryPool } from "../db/pools.js";
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.js";
+import type { NotificationType, ReservationRequest, ReservationWorkflowView } from "./schema.js";
+import { canTransition } from "./status.js";
+import {
+  findConfirmedOverlap,
+  inTransaction,
+  insertPending,
+  lockDriver,
+  readParties,
+  readReservation,
+  updateStatus,
+  type ReservationRecord,
+  type StoredReservation,
+} from "./store.js";
+
+export * as Reservation from "./reservation.js";
+export * from "./schema.js";
+export * from "./status.js";
+export { deriveReservationId, randomReservationId } from "./reservation-id.js";
+export type { ReservationRecord } from "./store.js";
+
+const trackingGraceSeconds = 24 * 60 * 60;
+const maxReasonLength = 500;
+
+export interface AcceptOptions {
+  readonly reservationId: string;
+  /** Stored with the row, to find the request's logs and execution. */
+  readonly correlationId?: string;
+}
+
+/**
+ * Accepts a validated request from `customerId`: the driver must be a driver with a truck that can
+ * carry the cargo. Writes the reservation PENDING and returns it. Idempotent on the id: the same id
+ * with the same request returns the stored reservation without writing; with another request (or
+ * another customer) it is a ConflictError. Nothing is written when a check fails.
+ */
+export async function accept(customerId: string, request: ReservationRequest, options: AcceptOptions): Promise<ReservationRecord> {
+  const customer = customerId.toLowerCase();
+  const driverId = request.driverId.toLowerCase();
+  const requestHash = hashRequest(customer, request);
+  const pool = await getPrimaryPool();
+
+  const reservationId = options.reservationId.toLowerCase();
+  const existing = await readReservation(pool, reservationId);
+  if (existing) return ensureSameRequest(existing, customer, requestHash);
+
+  const parties = await readParties(pool, [customer, driverId]);
+  if (parties.get(customer)?.role !== "customer")
+    throw new ForbiddenError("Haul has no customer profile for the caller, so it cannot reserve.");
+  const driver = parties.get(driverId);
+  if (driver?.role !== "driver")
+    throw new InvalidInputError("There is no driver with this id.", [{ name: "driverId", reason: "is not a known driver" }]);
+  if (driver.capacityKg === null)
+    throw new InvalidInputError("This driver has no truck.", [{ name: "driverId", reason: "has no truck assigned" }]);
+  if (request.cargo.weightKg > driver.capacityKg)
+    throw new InvalidInputError("The cargo is heavier than the truck can carry.", [
+      { name: "cargo.weightKg", reason: `exceeds the truck's capacity of ${driver.capacityKg} kg` },
+    ]);
+
+  try {
+    await insertPending(pool, {
+      id: reservationId,
+      customerId: customer,
+      driverId,
+      pickup: request.pickup,
+      dropoff: request.dropoff,
+      window: request.window,
+      cargo: request.cargo,
+      requestHash,
+      correlationId: options.correlationId?.slice(0, 128) ?? null,
+    });
+  } catch (error) {
+    // A concurrent accept of the same id won the insert: answer as if it had come first.
+    if ((error as { code?: string }).code !== "ER_DUP_ENTRY") throw error;
+  }
+  const stored = await readReservation(pool, reservationId);
+  if (!stored) throw new Error(`Reservation ${reservationId} vanished right after its insert`);
+  return ensureSameRequest(stored, customer, requestHash);
+}
+
+/**
+ * The workflow's decision, in one transaction under the driver's lock: a PENDING reservation
+ * becomes CONFIRMED, or REJECTED when a CONFIRMED reservation of the same driver overlaps its
+ * window. A reservation no longer PENDING is returned as it is, so a re-run changes nothing.
+ */
+export async function persist(reservationId: string): Promise<ReservationWorkflowView> {
+  const id = reservationId.toLowerCase();
+  const decided = await inTransaction(async (connection) => {
+    const seen = await readReservation(connection, id);
+    if (!seen) throw new NotFoundError(`There is no reservation ${id}.`);
+    // Once decided it never becomes PENDING again: no lock needed to say so.
+    if (seen.status !== "PENDING") return seen;
+    await lockDriver(connection, seen.driverId);
+    const current = await readReservation(connection, id, { forUpdate: true });
+    if (!current || current.status !== "PENDING") return current ?? seen;
+    const overlap = await findConfirmedOverlap(connection, current.driverId, current.window, current.id);
+    if (overlap) {
+      const reason = `overlaps reservation ${overlap.id} [${overlap.window.start}, ${overlap.window.end})`;
+      await updateStatus(connection, id, "PENDING", "REJECTED", reason);
+    } else {
+      await updateStatus(connection, id, "PENDING", "CONFIRMED", null);
+    }
+    return (await readReservation(connection, id)) as StoredReservation;
+  });
+  return toWorkflowView(decided, decided.status === "CONFIRMED" ? "reservation-confirmed" : null);
+}
+
+/**
+ * The workflow's compensation: PENDING or CONFIRMED becomes FAILED with `reason`. A reservation
+ * that already ended otherwise (REJECTED, CANCELLED, COMPLETED) or already FAILED stays as it is.
+ * The view's notification withdraws the job from the driver (sent only if they were told of it).
+ */
+export async function markFailed(reservationId: string, reason: string): Promise<ReservationWorkflowView> {
+  const id = reservationId.toLowerCase();
+  const current = await inTransaction(async (connection) => {
+    const locked = await readReservation(connection, id, { forUpdate: true });
+    if (!locked) throw new NotFoundError(`There is no reservation ${id}.`);
+    if (!canTransition(locked.status, "FAILED")) return locked;
+    await updateStatus(connection, id, locked.status, "FAILED", reason.slice(0, maxReasonLength) || "failed");
+    return (await readReservation(connection, id)) as StoredReservation;
+  });
+  return toWorkflowView(current, "reservation-withdrawn");
+}
+
+/**
+ * The customer's cancellation: only their own reservation (anyone else's is NotFound, so its
+ * existence does not leak), only CONFIRMED, only before its window starts (`now` < start).
+ * Cancelling an already CANCELLED reservation returns it again. PENDING is a ConflictError:
+ * the decision is being made and takes a moment.
+ */
+export async function cancel(reservationId: string, customerId: string, now: Date): Promise<ReservationWorkflowView> {
+  const customer = customerId.toLowerCase();
+  const id = reservationId.toLowerCase();
+  const cancelled = await inTransaction(async (connection) => {
+    const locked = z.uuid().safeParse(id).success ? await readReservation(connection, id, { forUpdate: true }) : undefined;
+    if (!locked || locked.customerId !== customer) throw new NotFoundError(`You have no reservation ${id}.`);
+    if (locked.status === "CANCELLED") return locked;
+    if (locked.status === "PENDING")
+      throw new ConflictError("The reservation is still being decided; retry in a moment.");
+    if (locked.status !== "CONFIRMED")
+      throw new ConflictError(`A ${locked.status} reservation cannot be cancelled.`);
+    if (now.getTime() >= Date.parse(locked.window.start))
+      throw new ConflictError(`The reservation's window started at ${locked.window.start}; it can no longer be cancelled.`);
+    await updateStatus(connection, id, "CONFIRMED", "CANCELLED", null);
+    return (await readReservation(connection, id)) as StoredReservation;
+  });
+  return toWorkflowView(cancelled, "reservation-cancelled");
+}
+
+/** The reservation `reservationId` as stored on the primary, or undefined (a non-UUID included). */
+export async function get(reservationId: string): Promise<ReservationRecord | undefined> {
+  if (!z.uuid().safeParse(reservationId).success) return undefined;
+  const stored = await readReservation(await getPrimaryPool(), reservationId.toLowerCase());
+  return stored && stripInternals(stored);
+}
+
+/** The view the workflow carries; `notificationType` null when the driver is told nothing. */
+export function toWorkflowView(reservation: ReservationRecord, notificationType: NotificationType | null): ReservationWorkflowView {
+  const window = { start: reservation.window.start, end: reservation.window.end };
+  return {
+    reservationId: reservation.id,
+    customerId: reservation.customerId,
+    driverId: reservation.driverId,
+    status: reservation.status,
+    version: reservation.version,
+    window,
+    trackingExpiresAt: String(Math.floor(Date.parse(window.end) / 1000) + trackingGraceSeconds),
+    notification:
+      notificationType === null
+        ? null
+        : {
+            // Deterministic, so a re-run sends a message consumers recognise as seen.
+            eventId: `${reservation.id}:${notificationType}`,
+            type: notificationType,
+            reservationId: reservation.id,
+            driverId: reservation.driverId,
+            customerId: reservation.customerId,
+            pickup: { ...reservation.pickup },
+            dropoff: { ...reservation.dropoff },
+            window,
+            cargo: { ...reservation.cargo },
+            occurredAt: reservation.statusChangedAt,
+          },
+  };
+}
+
+function ensureSameRequest(existing: StoredReservation, customerId: string, requestHash: string): ReservationRecord {
+  if (existing.customerId !== customerId || existing.requestHash !== requestHash)
+    throw new ConflictError(`Reservation ${existing.id} already exists with other details.`);
+  return stripInternals(existing);
+}
+
+// Canonical: fixed order, normalized values; the customer is part of it.
+function hashRequest(customerId: string, request: ReservationRequest): string {
+  const canonical = JSON.stringify([
+    customerId,
+    request.driverId.toLowerCase(),
+    [request.pickup.lat, request.pickup.lon, request.pickup.address],
+    [request.dropoff.lat, request.dropoff.lon, request.dropoff.address],
+    [request.window.start, request.window.end],
+    [request.cargo.weightKg.toFixed(3), request.cargo.description],
+  ]);
+  return createHash("sha256").update(canonical, "utf8").digest("hex");
+}
+
+function stripInternals(stored: StoredReservation): ReservationRecord {
+  const { requestHash: _requestHash, ...reservation } = stored;
+  return reservation;
+}

@@ -1,0 +1,315 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closePools } from "../../src/db/pools.js";
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../src/errors.js";
+import { demoPeopleWithRole } from "../../src/identity/demo-people.js";
+import { Reservation } from "../../src/reservation/reservation.js";
+import { migrateTestDatabase } from "../support/database.js";
+import {
+  countReservations,
+  createTestCustomer,
+  createTestDriver,
+  moveWindow,
+  removeTestPeople,
+  validRequest,
+  windowAt,
+} from "../support/reservations.js";
+
+beforeAll(async () => {
+  await migrateTestDatabase();
+});
+
+afterAll(async () => {
+  await removeTestPeople();
+  await closePools();
+});
+
+/** Accepts and decides a reservation of `driverId` for `window`; returns the decision. */
+async function reserveAndDecide(customerId: string, driverId: string, window: { start: string; end: string }) {
+  const accepted = await Reservation.accept(customerId, validRequest(driverId, { window }), { reservationId: randomUUID() });
+  return Reservation.persist(accepted.id);
+}
+
+describe("Reservation.accept", () => {
+  it("writes the reservation PENDING, version 1, for the caller", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver(1_000)];
+    const request = validRequest(driverId, { cargo: { weightKg: 1_000, description: "Exactly a full truck" } });
+    const reservationId = randomUUID();
+    const accepted = await Reservation.accept(customerId, request, { reservationId, correlationId: "corr-1" });
+    expect(accepted).toMatchObject({
+      id: reservationId,
+      customerId,
+      driverId,
+      status: "PENDING",
+      statusReason: null,
+      version: 1,
+      window: request.window,
+      pickup: request.pickup,
+      dropoff: request.dropoff,
+      cargo: request.cargo,
+      correlationId: "corr-1",
+    });
+    expect(await Reservation.get(reservationId)).toEqual(accepted);
+  });
+
+  it("is idempotent on the id: the same request again returns the stored reservation and writes nothing", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const request = validRequest(driverId);
+    const reservationId = randomUUID();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => Reservation.accept(customerId, request, { reservationId })),
+    );
+    expect(new Set(results.map((result) => JSON.stringify(result))).size).toBe(1);
+    expect(await countReservations({ customerId })).toBe(1);
+  });
+
+  it("refuses the same id with another request, or from another customer", async () => {
+    const [customerId, otherCustomer, driverId] = [await createTestCustomer(), await createTestCustomer(), await createTestDriver()];
+    const reservationId = randomUUID();
+    await Reservation.accept(customerId, validRequest(driverId), { reservationId });
+    await expect(
+      Reservation.accept(customerId, validRequest(driverId, { cargo: { weightKg: 1, description: "other" } }), { reservationId }),
+    ).rejects.toBeInstanceOf(ConflictError);
+    await expect(Reservation.accept(otherCustomer, validRequest(driverId), { reservationId })).rejects.toBeInstanceOf(ConflictError);
+    expect(await countReservations({ id: reservationId })).toBe(1);
+  });
+
+  it.each([
+    ["an unknown driver", async () => randomUUID(), "driverId", /not a known driver/],
+    ["a customer given as driver", async () => demoPeopleWithRole("customer")[1]!.id, "driverId", /not a known driver/],
+    ["a driver without a truck", async () => createTestDriver(null), "driverId", /no truck/],
+  ])("refuses %s, naming %s, and writes nothing", async (_case, driver, field, reason) => {
+    const customerId = await createTestCustomer();
+    const error = await Reservation.accept(customerId, validRequest(await driver()), { reservationId: randomUUID() }).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.fields).toEqual([{ name: field, reason: expect.stringMatching(reason) }]);
+    expect(await countReservations({ customerId })).toBe(0);
+  });
+
+  it("refuses cargo over the truck's capacity, naming body.cargo.weightKg, and writes nothing", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver(1_000)];
+    const request = validRequest(driverId, { cargo: { weightKg: 1_000.001, description: "One gram too many" } });
+    const error = await Reservation.accept(customerId, request, { reservationId: randomUUID() }).catch((e) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect(error.fields).toEqual([{ name: "cargo.weightKg", reason: "exceeds the truck's capacity of 1000 kg" }]);
+    expect(await countReservations({ customerId })).toBe(0);
+    expect(await countReservations({ driverId })).toBe(0);
+  });
+
+  it("refuses a caller who is not a customer in Haul, and writes nothing", async () => {
+    const driverId = await createTestDriver();
+    for (const caller of [randomUUID(), demoPeopleWithRole("operator")[0]!.id]) {
+      await expect(Reservation.accept(caller, validRequest(driverId), { reservationId: randomUUID() })).rejects.toBeInstanceOf(
+        ForbiddenError,
+      );
+    }
+    expect(await countReservations({ driverId })).toBe(0);
+  });
+});
+
+describe("Reservation.persist", () => {
+  it("confirms a reservation with no overlap, bumps its version and tells the driver", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const request = validRequest(driverId);
+    const accepted = await Reservation.accept(customerId, request, { reservationId: randomUUID() });
+    const view = await Reservation.persist(accepted.id);
+    const stored = await Reservation.get(accepted.id);
+    expect(stored).toMatchObject({ status: "CONFIRMED", version: 2, statusReason: null });
+    expect(view).toEqual({
+      reservationId: accepted.id,
+      customerId,
+      driverId,
+      status: "CONFIRMED",
+      version: 2,
+      window: request.window,
+      trackingExpiresAt: String(Date.parse(request.window.end) / 1000 + 86_400),
+      notification: {
+        eventId: `${accepted.id}:reservation-confirmed`,
+        type: "reservation-confirmed",
+        reservationId: accepted.id,
+        driverId,
+        customerId,
+        pickup: request.pickup,
+        dropoff: request.dropoff,
+        window: request.window,
+        cargo: request.cargo,
+        occurredAt: stored!.statusChangedAt,
+      },
+    });
+    expect(Reservation.ReservationWorkflowView.parse(view)).toEqual(view);
+  });
+
+  it("is a no-op returning the same view when run again", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const first = await reserveAndDecide(customerId, driverId, windowAt(0));
+    const again = await Reservation.persist(first.reservationId);
+    expect(again).toEqual(first);
+    expect((await Reservation.get(first.reservationId))?.version).toBe(2);
+  });
+
+  it("rejects a reservation overlapping a CONFIRMED one of the same driver, naming it; the first stays CONFIRMED", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const first = await reserveAndDecide(customerId, driverId, windowAt(0, 4));
+    const second = await reserveAndDecide(customerId, driverId, windowAt(3, 4));
+    expect(second).toMatchObject({ status: "REJECTED", version: 2, notification: null });
+    expect((await Reservation.get(second.reservationId))?.statusReason).toMatch(new RegExp(`^overlaps reservation ${first.reservationId}`));
+    expect((await Reservation.get(first.reservationId))?.status).toBe("CONFIRMED");
+    // A window inside, and one around, the confirmed one overlap too.
+    expect((await reserveAndDecide(customerId, driverId, windowAt(1, 1))).status).toBe("REJECTED");
+    expect((await reserveAndDecide(customerId, driverId, windowAt(-1, 6))).status).toBe("REJECTED");
+  });
+
+  it("confirms touching windows [a, b) and [b, c): half-open windows do not overlap", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    expect((await reserveAndDecide(customerId, driverId, windowAt(0, 2))).status).toBe("CONFIRMED");
+    expect((await reserveAndDecide(customerId, driverId, windowAt(2, 2))).status).toBe("CONFIRMED");
+    expect((await reserveAndDecide(customerId, driverId, windowAt(-2, 2))).status).toBe("CONFIRMED");
+  });
+
+  it("ignores other drivers and reservations that are not CONFIRMED", async () => {
+    const [customerId, driverId, otherDriver] = [await createTestCustomer(), await createTestDriver(), await createTestDriver()];
+    expect((await reserveAndDecide(customerId, otherDriver, windowAt(0))).status).toBe("CONFIRMED");
+    const pending = await Reservation.accept(customerId, validRequest(driverId, { window: windowAt(0) }), { reservationId: randomUUID() });
+    const cancelled = await reserveAndDecide(customerId, driverId, windowAt(10));
+    await Reservation.cancel(cancelled.reservationId, customerId, new Date());
+    expect((await reserveAndDecide(customerId, driverId, windowAt(10))).status).toBe("CONFIRMED");
+    expect((await reserveAndDecide(customerId, driverId, windowAt(0))).status).toBe("CONFIRMED");
+    expect((await Reservation.persist(pending.id)).status).toBe("REJECTED");
+  });
+
+  it("confirms exactly one of many overlapping reservations decided concurrently for one driver", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const accepted = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        Reservation.accept(customerId, validRequest(driverId, { window: windowAt(i * 0.25, 3) }), { reservationId: randomUUID() }),
+      ),
+    );
+    const decisions = await Promise.all(accepted.map((reservation) => Reservation.persist(reservation.id)));
+    expect(decisions.filter((decision) => decision.status === "CONFIRMED")).toHaveLength(1);
+    expect(decisions.filter((decision) => decision.status === "REJECTED")).toHaveLength(7);
+  });
+
+  it("confirms every one of many disjoint reservations decided concurrently for one driver", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const accepted = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        Reservation.accept(customerId, validRequest(driverId, { window: windowAt(i, 1) }), { reservationId: randomUUID() }),
+      ),
+    );
+    const decisions = await Promise.all(accepted.map((reservation) => Reservation.persist(reservation.id)));
+    expect(decisions.every((decision) => decision.status === "CONFIRMED")).toBe(true);
+  });
+
+  it("fails with NotFoundError for an unknown reservation", async () => {
+    await expect(Reservation.persist(randomUUID())).rejects.toBeInstanceOf(NotFoundError);
+  });
+});
+
+describe("Reservation.markFailed", () => {
+  it("fails a PENDING or CONFIRMED reservation with the reason, and withdraws it from the driver", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const pending = await Reservation.accept(customerId, validRequest(driverId, { window: windowAt(0) }), { reservationId: randomUUID() });
+    const confirmed = await reserveAndDecide(customerId, driverId, windowAt(5));
+    const failedPending = await Reservation.markFailed(pending.id, "States.Timeout: took too long");
+    const failedConfirmed = await Reservation.markFailed(confirmed.reservationId, "SNS.InternalErrorException: boom");
+    expect(failedPending).toMatchObject({ status: "FAILED", version: 2 });
+    expect(failedConfirmed).toMatchObject({
+      status: "FAILED",
+      version: 3,
+      notification: { type: "reservation-withdrawn", eventId: `${confirmed.reservationId}:reservation-withdrawn` },
+    });
+    expect((await Reservation.get(pending.id))?.statusReason).toBe("States.Timeout: took too long");
+    // Idempotent: a second run changes nothing.
+    expect(await Reservation.markFailed(pending.id, "again")).toEqual(failedPending);
+    expect((await Reservation.get(pending.id))?.statusReason).toBe("States.Timeout: took too long");
+  });
+
+  it("leaves REJECTED and CANCELLED reservations as they are", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    await reserveAndDecide(customerId, driverId, windowAt(0));
+    const rejected = await reserveAndDecide(customerId, driverId, windowAt(1));
+    const cancelled = await reserveAndDecide(customerId, driverId, windowAt(5));
+    await Reservation.cancel(cancelled.reservationId, customerId, new Date());
+    expect(await Reservation.markFailed(rejected.reservationId, "late")).toMatchObject({ status: "REJECTED", version: 2 });
+    expect(await Reservation.markFailed(cancelled.reservationId, "late")).toMatchObject({ status: "CANCELLED", version: 3 });
+  });
+});
+
+describe("Reservation.cancel", () => {
+  it("cancels the caller's CONFIRMED reservation before it starts, and a second cancel returns the same", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const confirmed = await reserveAndDecide(customerId, driverId, windowAt(0));
+    const cancelled = await Reservation.cancel(confirmed.reservationId, customerId, new Date());
+    expect(cancelled).toMatchObject({
+      status: "CANCELLED",
+      version: 3,
+      notification: { type: "reservation-cancelled", eventId: `${confirmed.reservationId}:reservation-cancelled` },
+    });
+    expect(await Reservation.cancel(confirmed.reservationId, customerId, new Date())).toEqual(cancelled);
+    expect((await Reservation.get(confirmed.reservationId))?.version).toBe(3);
+  });
+
+  it("frees the window: the driver can be reserved for it again", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const confirmed = await reserveAndDecide(customerId, driverId, windowAt(0));
+    await Reservation.cancel(confirmed.reservationId, customerId, new Date());
+    expect((await reserveAndDecide(customerId, driverId, windowAt(0))).status).toBe("CONFIRMED");
+  });
+
+  it("answers NotFound for another customer's reservation and for an unknown id, changing nothing", async () => {
+    const [customerId, otherCustomer, driverId] = [await createTestCustomer(), await createTestCustomer(), await createTestDriver()];
+    const confirmed = await reserveAndDecide(customerId, driverId, windowAt(0));
+    await expect(Reservation.cancel(confirmed.reservationId, otherCustomer, new Date())).rejects.toBeInstanceOf(NotFoundError);
+    await expect(Reservation.cancel(randomUUID(), customerId, new Date())).rejects.toBeInstanceOf(NotFoundError);
+    await expect(Reservation.cancel("not-a-uuid", customerId, new Date())).rejects.toBeInstanceOf(NotFoundError);
+    expect((await Reservation.get(confirmed.reservationId))?.status).toBe("CONFIRMED");
+  });
+
+  it("refuses once the window has started (now >= start)", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const confirmed = await reserveAndDecide(customerId, driverId, windowAt(0));
+    const start = new Date(confirmed.window.start);
+    await expect(Reservation.cancel(confirmed.reservationId, customerId, start)).rejects.toThrow(ConflictError);
+    await expect(Reservation.cancel(confirmed.reservationId, customerId, new Date(start.getTime() + 1))).rejects.toThrow(/started/);
+    expect((await Reservation.cancel(confirmed.reservationId, customerId, new Date(start.getTime() - 1))).status).toBe("CANCELLED");
+  });
+
+  it("refuses a window already under way in the database", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const confirmed = await reserveAndDecide(customerId, driverId, windowAt(0));
+    await moveWindow(confirmed.reservationId, {
+      start: new Date(Date.now() - 60_000).toISOString(),
+      end: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    await expect(Reservation.cancel(confirmed.reservationId, customerId, new Date())).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it("refuses PENDING (still being decided) and REJECTED or FAILED reservations", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    await reserveAndDecide(customerId, driverId, windowAt(0));
+    const pending = await Reservation.accept(customerId, validRequest(driverId, { window: windowAt(0) }), { reservationId: randomUUID() });
+    await expect(Reservation.cancel(pending.id, customerId, new Date())).rejects.toThrow(/still being decided/);
+    const rejected = await Reservation.persist(pending.id);
+    await expect(Reservation.cancel(rejected.reservationId, customerId, new Date())).rejects.toThrow(/REJECTED reservation cannot/);
+    const failed = await Reservation.markFailed((await reserveAndDecide(customerId, driverId, windowAt(9))).reservationId, "x");
+    await expect(Reservation.cancel(failed.reservationId, customerId, new Date())).rejects.toThrow(/FAILED reservation cannot/);
+  });
+});
+
+describe("Reservation.get", () => {
+  it("returns undefined for unknown ids and strings that are not UUIDs", async () => {
+    expect(await Reservation.get(randomUUID())).toBeUndefined();
+    expect(await Reservation.get("' OR 1=1 -- ")).toBeUndefined();
+  });
+});
+
+describe("Reservation ids", () => {
+  it("derive the same UUID (version 8) from the same customer and key, and different ones otherwise", () => {
+    const customer = randomUUID();
+    const id = Reservation.deriveReservationId(customer, "key-1");
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(Reservation.deriveReservationId(customer.toUpperCase(), "key-1")).toBe(id);
+    expect(Reservation.deriveReservationId(customer, "key-2")).not.toBe(id);
+    expect(Reservation.deriveReservationId(randomUUID(), "key-1")).not.toBe(id);
+  });
+});
