@@ -2,9 +2,11 @@ import type { SSTConfig } from "sst";
 import { LoggingFormat } from "aws-cdk-lib/aws-lambda";
 import { Auth } from "./stacks/Auth.js";
 import { Data } from "./stacks/Data.js";
+import { Messaging } from "./stacks/Messaging.js";
 import { Network } from "./stacks/Network.js";
 import { ReservationApi } from "./stacks/ReservationApi.js";
 import { stageProfile } from "./stacks/stage-profile.js";
+import { Workflow } from "./stacks/Workflow.js";
 
 export default {
   config(input) {
@@ -23,6 +25,6 @@ export default {
       tracing: "active",
       loggingFormat: LoggingFormat.JSON,
     });
-    app.stack(Network).stack(Data).stack(Auth).stack(ReservationApi);
+    app.stack(Network).stack(Data).stack(Auth).stack(Messaging).stack(Workflow).stack(ReservationApi);
   },
 } satisfies SSTConfig;

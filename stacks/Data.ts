@@ -37,14 +37,19 @@ export function Data({ stack, app }: StackContext) {
   const redis = createRedis(stack, network);
   const dynamoTables = createTables(stack, profile);
 
+  const mysqlServer = {
+    // Its presence is what selects the cloud settings over local URLs (packages/core/src/db/connection-config.ts).
+    HAUL_MYSQL_HOST: mysql.primary.dbInstanceEndpointAddress,
+    HAUL_MYSQL_PORT: String(mysqlPort),
+    HAUL_MYSQL_DATABASE: databaseName,
+  };
+  /** The variables that point a function at each store, by what it uses (stacks/function-access.ts). */
   const environment = {
-    mysql: {
-      HAUL_MYSQL_HOST: mysql.primary.dbInstanceEndpointAddress,
+    primary: { ...mysqlServer, HAUL_MYSQL_SECRET_ARN: mysql.adminSecret.secretArn },
+    // Replica connections log in as the read-only user.
+    replica: {
+      ...mysqlServer,
       HAUL_MYSQL_REPLICA_HOST: mysql.replica.dbInstanceEndpointAddress,
-      HAUL_MYSQL_PORT: String(mysqlPort),
-      HAUL_MYSQL_DATABASE: databaseName,
-      HAUL_MYSQL_SECRET_ARN: mysql.adminSecret.secretArn,
-      // Replica connections log in as the read-only user.
       HAUL_MYSQL_READER_SECRET_ARN: mysql.readerSecret.secretArn,
     },
     redis: {
@@ -52,8 +57,8 @@ export function Data({ stack, app }: StackContext) {
       HAUL_REDIS_AUTH_SECRET_ARN: redis.authTokenSecret.secretArn,
     },
     tables: Object.fromEntries(
-      Object.entries(dynamoTables).map(([key, table]) => [tableNameVariable(tables[key as TableKey]), table.tableName]),
-    ),
+      (Object.keys(dynamoTables) as TableKey[]).map((key) => [key, { [tableNameVariable(tables[key])]: dynamoTables[key].tableName }]),
+    ) as Record<TableKey, Record<string, string>>,
   };
 
   const migrations = new Script(stack, "Migrations", {
@@ -65,7 +70,8 @@ export function Data({ stack, app }: StackContext) {
         securityGroups: [network.functionSecurityGroup],
         copyFiles: [{ from: sqlDirectory, to: sqlDirectory }],
         timeout: "5 minutes",
-        environment: environment.mysql,
+        // The admin secret to migrate, the reader's to set haul_reader's password.
+        environment: { ...environment.primary, ...environment.replica },
       },
     },
     onCreate: migrationsHandler,

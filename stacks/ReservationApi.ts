@@ -1,46 +1,36 @@
 import { use, type StackContext } from "sst/constructs";
-import { reservationApi } from "../packages/functions/src/declarations.js";
+import { reservationApi, type RouteDeclaration } from "../packages/functions/src/declarations.js";
 import { Auth } from "./Auth.js";
 import { Data } from "./Data.js";
 import { createDeclaredHttpApi, suppressPublicRouteFindings } from "./declared-http-api.js";
+import { functionAccess } from "./function-access.js";
 import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
 import { stageProfile } from "./stage-profile.js";
+import { Workflow } from "./Workflow.js";
 
 export function ReservationApi({ stack, app }: StackContext) {
   const profile = stageProfile(app.stage);
   const network = use(Network);
   const data = use(Data);
   const auth = use(Auth);
+  const workflow = use(Workflow);
+  const access = functionAccess({ network, data, reservationWorkflow: workflow.stateMachine });
 
   const api = createDeclaredHttpApi(stack, reservationApi, {
     jwt: { issuer: auth.issuerUrl, audience: [auth.userPoolClientId] },
     accessLogRetention: profile.logRetention,
-    functionDefaults: {
-      vpc: network.vpc,
-      vpcSubnets: network.functionSubnets,
-      securityGroups: [network.functionSecurityGroup],
-      environment: {
-        POWERTOOLS_SERVICE_NAME: "reservation",
-        ...data.environment.mysql,
-        ...data.environment.redis,
-        ...data.environment.tables,
-      },
-    },
+    functionDefaults: { environment: { POWERTOOLS_SERVICE_NAME: "reservation" } },
+    // Each route's function reaches what its handler uses, and nothing else.
+    routeFunctionProps: (route) => access.props(route.uses),
   });
 
-  const functions = Object.keys(reservationApi.routes).map((routeKey) => {
+  const functions = Object.entries<RouteDeclaration>(reservationApi.routes).map(([routeKey, route]) => {
     const fn = api.getFunction(routeKey);
     if (!fn) throw new Error(`Route ${routeKey} has no function`);
+    access.grant(fn, route.uses);
     return fn;
   });
-  // Exactly what the environment points at: read the secrets, read and write the tables.
-  for (const fn of functions) {
-    data.mysql.adminSecret.grantRead(fn);
-    data.mysql.readerSecret.grantRead(fn);
-    data.redis.authTokenSecret.grantRead(fn);
-    for (const table of Object.values(data.tables)) table.cdk.table.grantReadWriteData(fn);
-  }
 
   stack.addOutputs({ [`${reservationApi.name}Url`]: api.url });
 

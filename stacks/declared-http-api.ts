@@ -2,7 +2,7 @@ import { CfnRoute } from "aws-cdk-lib/aws-apigatewayv2";
 import { NagSuppressions } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { Api, type ApiJwtAuthorizer, type ApiRouteProps, type FunctionProps, type Stack } from "sst/constructs";
-import { cors, type HttpApiDeclaration } from "../packages/functions/src/declarations.js";
+import { cors, type HttpApiDeclaration, type RouteDeclaration } from "../packages/functions/src/declarations.js";
 import type { LogRetention } from "./stage-profile.js";
 
 const jwtAuthorizer = "jwt";
@@ -12,8 +12,10 @@ export type DeclaredHttpApi = Api<Record<AuthorizerKey, ApiJwtAuthorizer>>;
 export interface DeclaredHttpApiOptions {
   /** The Cognito issuer and the app client ids whose tokens the API accepts. */
   readonly jwt: { readonly issuer: string; readonly audience: readonly string[] };
-  /** Placement, environment and the like, shared by every route's function. */
+  /** Settings shared by every route's function. */
   readonly functionDefaults: FunctionProps;
+  /** One route's own settings (its placement, its environment), merged over the defaults. */
+  readonly routeFunctionProps?: (route: RouteDeclaration) => FunctionProps;
   readonly accessLogRetention: LogRetention;
 }
 
@@ -26,7 +28,7 @@ export function createDeclaredHttpApi(stack: Stack, declaration: HttpApiDeclarat
   const routes: Record<string, ApiRouteProps<AuthorizerKey>> = {};
   for (const [routeKey, route] of Object.entries(declaration.routes)) {
     routes[routeKey] = {
-      function: { handler: route.handler },
+      function: { ...options.routeFunctionProps?.(route), handler: route.handler },
       authorizer: route.auth === "none" ? "none" : jwtAuthorizer,
     };
   }

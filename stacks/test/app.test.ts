@@ -4,22 +4,46 @@
  */
 import { roles } from "@haul/core/user";
 import { Match, type Template } from "aws-cdk-lib/assertions";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { cors, reservationApi, tableNameVariable, tables } from "../../packages/functions/src/declarations.js";
+import {
+  cors,
+  driverNotifications,
+  reservationApi,
+  reservationWorkflow,
+  tableNameVariable,
+  tables,
+  type FunctionUse,
+  type RouteDeclaration,
+  type WorkflowTaskDeclaration,
+} from "../../packages/functions/src/declarations.js";
 import { Auth } from "../Auth.js";
 import { Data, mysqlPort, readerUserName, redisPort } from "../Data.js";
 import { hashDirectory } from "../hash-directory.js";
+import { Messaging } from "../Messaging.js";
 import { Network } from "../Network.js";
 import { ReservationApi } from "../ReservationApi.js";
+import { Workflow } from "../Workflow.js";
 import { listHttpApiRouteKeys, synthesizeApp, synthesizedHttpApiRouteKeys, testRegion, type SynthesizedApp } from "./support/synth-app.js";
-import { allResources, mentions, onlyResourceOfType, referencedLogicalId, resourcesOfType } from "./support/template-queries.js";
+import {
+  allResources,
+  functionByHandler,
+  importOf,
+  mentions,
+  onlyResourceOfType,
+  referencedLogicalId,
+  resourcesOfType,
+  rolePolicyStatements,
+  type PolicyStatement,
+} from "./support/template-queries.js";
 
 let synthesized: SynthesizedApp;
 let network: Template;
 let data: Template;
 let auth: Template;
+let messaging: Template;
+let workflow: Template;
 let api: Template;
 
 beforeAll(async () => {
@@ -27,8 +51,77 @@ beforeAll(async () => {
   network = synthesized.template(Network);
   data = synthesized.template(Data);
   auth = synthesized.template(Auth);
+  messaging = synthesized.template(Messaging);
+  workflow = synthesized.template(Workflow);
   api = synthesized.template(ReservationApi);
 }, 180_000);
+
+/**
+ * What each declared use must give a function, written out here rather than read from
+ * stacks/function-access.ts, so that the test checks the stacks instead of repeating them.
+ */
+const variablesOfUse: Record<FunctionUse, readonly string[]> = {
+  primary: ["HAUL_MYSQL_HOST", "HAUL_MYSQL_PORT", "HAUL_MYSQL_DATABASE", "HAUL_MYSQL_SECRET_ARN"],
+  replica: ["HAUL_MYSQL_HOST", "HAUL_MYSQL_REPLICA_HOST", "HAUL_MYSQL_PORT", "HAUL_MYSQL_DATABASE", "HAUL_MYSQL_READER_SECRET_ARN"],
+  redis: ["HAUL_REDIS_URL", "HAUL_REDIS_AUTH_SECRET_ARN"],
+  idempotencyTable: [tableNameVariable(tables.idempotency)],
+  trackingSessionsTable: [tableNameVariable(tables.trackingSessions)],
+  reservationWorkflow: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
+};
+/** Uses that live in the VPC: a function with one of them must run there. */
+const vpcUses: ReadonlySet<FunctionUse> = new Set(["primary", "replica", "redis"]);
+/** What every Haul function has, whatever it uses: SST's variables and the Powertools service name. */
+const baseVariables = ["AWS_NODEJS_CONNECTION_REUSE_ENABLED", "POWERTOOLS_SERVICE_NAME", "SST_APP", "SST_SSM_PREFIX", "SST_STAGE"];
+const secretOfUse = { primary: "MysqlPrimarySecret", replica: "MysqlReaderSecret", redis: "RedisAuthToken" } as const;
+
+const sameActions = (statement: PolicyStatement, actions: readonly string[]) =>
+  JSON.stringify([statement.Action].flat().sort()) === JSON.stringify([...actions].sort());
+
+/** The use each statement of a function's policy serves; X-Ray's are left out, anything else is named as unexpected. */
+function grantedUses(statements: readonly PolicyStatement[]): string[] {
+  const [stateMachineId] = onlyResourceOfType(workflow, "AWS::StepFunctions::StateMachine");
+  const startExecutionResource = importOf(workflow, { Ref: stateMachineId });
+  return statements.flatMap((statement) => {
+    if (statement.Resource === "*" && sameActions(statement, ["xray:PutTraceSegments", "xray:PutTelemetryRecords"])) return [];
+    if (sameActions(statement, ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"])) {
+      const use = (Object.keys(secretOfUse) as Array<keyof typeof secretOfUse>).filter((key) => mentions(statement.Resource, secretOfUse[key]));
+      if (use.length === 1) return use;
+    }
+    if ([statement.Action].flat().includes("dynamodb:PutItem")) {
+      const use = Object.entries(tables).filter(([, table]) => mentions(statement.Resource, `${table.name}Table`));
+      if (use.length === 1) return [`${use[0]![0]}Table`];
+    }
+    if (sameActions(statement, ["states:StartExecution"]) && JSON.stringify(statement.Resource) === JSON.stringify(startExecutionResource)) {
+      return ["reservationWorkflow"];
+    }
+    return [`unexpected: ${JSON.stringify(statement)}`];
+  });
+}
+
+/** The function running `handler` has exactly the environment, placement and grants its declared uses call for. */
+function expectAccessAsDeclared(template: Template, handler: string, uses: readonly FunctionUse[] | undefined): void {
+  const [, fn] = functionByHandler(template, handler);
+  const declared = [...new Set(uses ?? [])];
+
+  const variables = Object.keys(fn.Properties?.Environment?.Variables ?? {});
+  expect(variables.sort()).toEqual([...new Set([...baseVariables, ...declared.flatMap((use) => variablesOfUse[use])])].sort());
+
+  const roleId = referencedLogicalId(fn.Properties?.Role);
+  const role = template.toJSON().Resources[roleId!];
+  const managedPolicies = JSON.stringify(role.Properties.ManagedPolicyArns);
+  if (declared.some((use) => vpcUses.has(use))) {
+    expect(mentions(fn.Properties?.VpcConfig?.SecurityGroupIds, "FunctionSecurityGroup")).toBe(true);
+    for (const subnetId of fn.Properties?.VpcConfig?.SubnetIds ?? []) expect(mentions(subnetId, "applicationSubnet")).toBe(true);
+    expect(managedPolicies).toContain("service-role/AWSLambdaVPCAccessExecutionRole");
+  } else {
+    expect(fn.Properties?.VpcConfig).toBeUndefined();
+    expect(managedPolicies).not.toContain("AWSLambdaVPCAccessExecutionRole");
+  }
+
+  const statements = rolePolicyStatements(template, roleId!);
+  expect(statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.endsWith("*"))).toEqual([]);
+  expect(grantedUses(statements).sort()).toEqual([...declared].sort());
+}
 
 describe("Network", () => {
   test("spreads its subnets over two zones named after the region, not looked up", () => {
@@ -277,6 +370,256 @@ describe("Auth", () => {
   });
 });
 
+describe("Messaging", () => {
+  const topic = () => onlyResourceOfType(messaging, "AWS::SNS::Topic");
+  const queueNamed = (name: string) => {
+    const found = resourcesOfType(messaging, "AWS::SQS::Queue").filter(([, queue]) => queue.Properties?.QueueName === `test-haul-${name}`);
+    expect(found).toHaveLength(1);
+    return found[0]!;
+  };
+  const queue = () => queueNamed(driverNotifications.queueName);
+  const deadLetterQueue = () => queueNamed(driverNotifications.deadLetterQueueName);
+  const queuePolicyOf = (queueId: string) => {
+    const found = resourcesOfType(messaging, "AWS::SQS::QueuePolicy").filter(([, policy]) => mentions(policy.Properties?.Queues, queueId));
+    expect(found).toHaveLength(1);
+    return found[0]![1].Properties?.PolicyDocument.Statement as PolicyStatement[];
+  };
+
+  test("names the topic and its queues as the declaration and the local cloud do", () => {
+    expect(topic()[1].Properties?.TopicName).toBe(`test-haul-${driverNotifications.topicName}`);
+    expect(resourcesOfType(messaging, "AWS::SQS::Queue")).toHaveLength(2);
+  });
+
+  test("encrypts the topic with a key of its own that rotates, and takes publishes over TLS only", () => {
+    const [topicId, snsTopic] = topic();
+    const [keyId, key] = onlyResourceOfType(messaging, "AWS::KMS::Key");
+    expect(snsTopic.Properties?.KmsMasterKeyId).toEqual({ "Fn::GetAtt": [keyId, "Arn"] });
+    expect(key.Properties?.EnableKeyRotation).toBe(true);
+    const [, topicPolicy] = onlyResourceOfType(messaging, "AWS::SNS::TopicPolicy");
+    expect(topicPolicy.Properties?.PolicyDocument.Statement).toContainEqual(
+      expect.objectContaining({
+        Effect: "Deny",
+        Action: "sns:Publish",
+        Resource: { Ref: topicId },
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      }),
+    );
+  });
+
+  test.each([driverNotifications.queueName, driverNotifications.deadLetterQueueName])("encrypts %s and refuses requests without TLS", (name) => {
+    const [queueId, sqsQueue] = queueNamed(name);
+    expect(sqsQueue.Properties?.SqsManagedSseEnabled).toBe(true);
+    expect(queuePolicyOf(queueId)).toContainEqual({
+      Effect: "Deny",
+      Principal: { AWS: "*" },
+      Action: "sqs:*",
+      Resource: { "Fn::GetAtt": [queueId, "Arn"] },
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    });
+  });
+
+  test("moves a message to the DLQ after the declared number of receives, and keeps it there longer", () => {
+    const [, sqsQueue] = queue();
+    const [deadLetterId, deadLetter] = deadLetterQueue();
+    expect(sqsQueue.Properties?.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { "Fn::GetAtt": [deadLetterId, "Arn"] },
+      maxReceiveCount: driverNotifications.maxReceiveCount,
+    });
+    expect(sqsQueue.Properties?.VisibilityTimeout).toBe(driverNotifications.visibilityTimeoutSeconds);
+    expect(deadLetter.Properties?.MessageRetentionPeriod).toBeGreaterThan(sqsQueue.Properties?.MessageRetentionPeriod);
+    expect(deadLetter.Properties?.RedrivePolicy).toBeUndefined();
+  });
+
+  test("subscribes the queue to the topic with the SNS envelope (raw delivery off), undeliverable messages to the DLQ", () => {
+    const [topicId] = topic();
+    const [queueId] = queue();
+    const [deadLetterId] = deadLetterQueue();
+    const [, subscription] = onlyResourceOfType(messaging, "AWS::SNS::Subscription");
+    expect(subscription.Properties).toEqual({
+      Protocol: "sqs",
+      TopicArn: { Ref: topicId },
+      Endpoint: { "Fn::GetAtt": [queueId, "Arn"] },
+      RawMessageDelivery: false,
+      RedrivePolicy: { deadLetterTargetArn: { "Fn::GetAtt": [deadLetterId, "Arn"] } },
+    });
+    for (const id of [queueId, deadLetterId]) {
+      expect(queuePolicyOf(id)).toContainEqual({
+        Effect: "Allow",
+        Principal: { Service: "sns.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: { "Fn::GetAtt": [id, "Arn"] },
+        Condition: { ArnEquals: { "aws:SourceArn": { Ref: topicId } } },
+      });
+    }
+  });
+
+  test("outputs the topic, the queue and the DLQ", () => {
+    const outputs = messaging.toJSON().Outputs;
+    const [topicId] = topic();
+    const [queueId] = queue();
+    const [deadLetterId] = deadLetterQueue();
+    expect(outputs.DriverNotificationsTopicArn.Value).toEqual({ Ref: topicId });
+    expect(outputs.DriverNotificationsQueueUrl.Value).toEqual({ Ref: queueId });
+    expect(outputs.DriverNotificationsQueueArn.Value).toEqual({ "Fn::GetAtt": [queueId, "Arn"] });
+    expect(outputs.DriverNotificationsDlqUrl.Value).toEqual({ Ref: deadLetterId });
+    expect(outputs.DriverNotificationsDlqArn.Value).toEqual({ "Fn::GetAtt": [deadLetterId, "Arn"] });
+  });
+});
+
+describe("Workflow", () => {
+  const aslText = () => readFileSync(path.resolve(reservationWorkflow.definitionFile), "utf8");
+  const stateMachine = () => onlyResourceOfType(workflow, "AWS::StepFunctions::StateMachine");
+  const taskEntries = Object.entries<WorkflowTaskDeclaration>(reservationWorkflow.tasks);
+  const taskFunctionId = (task: WorkflowTaskDeclaration) => functionByHandler(workflow, task.handler)[0];
+  const trackingSessionsTableId = () => {
+    const found = resourcesOfType(data, "AWS::DynamoDB::Table").filter(
+      ([, table]) => table.Properties?.TableName === `test-haul-${tables.trackingSessions.name}`,
+    );
+    expect(found).toHaveLength(1);
+    return found[0]![0];
+  };
+
+  /** Replaces every whole-value `${Name}` of a parsed ASL document by its substitution. */
+  function substitute(value: unknown, substitutions: Record<string, unknown>): unknown {
+    if (typeof value === "string") {
+      const name = /^\$\{(\w+)\}$/.exec(value)?.[1];
+      return name !== undefined && name in substitutions ? substitutions[name] : value;
+    }
+    if (Array.isArray(value)) return value.map((item) => substitute(item, substitutions));
+    if (typeof value === "object" && value !== null) {
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substitute(item, substitutions)]));
+    }
+    return value;
+  }
+
+  test("is a Standard state machine named as the local cloud names it", () => {
+    expect(stateMachine()[1].Properties).toMatchObject({
+      StateMachineType: "STANDARD",
+      StateMachineName: `test-haul-${reservationWorkflow.name}`,
+    });
+  });
+
+  test("runs the ASL file itself, with a substitution for every placeholder in it and no other", () => {
+    const properties = stateMachine()[1].Properties!;
+    // A plain string: DefinitionBody.fromString keeps the file as it is and CloudFormation substitutes.
+    expect(typeof properties.DefinitionString).toBe("string");
+    expect(JSON.parse(properties.DefinitionString)).toEqual(JSON.parse(aslText()));
+    const placeholders = new Set([...aslText().matchAll(/\$\{(\w+)\}/g)].map((match) => match[1]));
+    expect(Object.keys(properties.DefinitionSubstitutions).sort()).toEqual([...placeholders].sort());
+  });
+
+  test("resolves the substitutions to the task functions, the driver notifications topic and the tracking sessions table", () => {
+    const properties = stateMachine()[1].Properties!;
+    const resolved = substitute(JSON.parse(properties.DefinitionString), properties.DefinitionSubstitutions);
+    const [topicId] = onlyResourceOfType(messaging, "AWS::SNS::Topic");
+    const expected = substitute(JSON.parse(aslText()), {
+      ...Object.fromEntries(taskEntries.map(([, task]) => [task.arnSubstitution, { "Fn::GetAtt": [taskFunctionId(task), "Arn"] }])),
+      [reservationWorkflow.substitutions.driverNotificationsTopicArn]: importOf(messaging, { Ref: topicId }),
+      [reservationWorkflow.substitutions.trackingSessionsTableName]: importOf(data, { Ref: trackingSessionsTableId() }),
+    });
+    expect(resolved).toEqual(expected);
+    expect(JSON.stringify(resolved)).not.toContain("${");
+  });
+
+  test("sends every Lambda task of the ASL to the function running the declared handler", () => {
+    const properties = stateMachine()[1].Properties!;
+    const states: Record<string, { Type: string; Resource?: string }> = JSON.parse(properties.DefinitionString).States;
+    const lambdaStates = Object.entries(states).filter(([, state]) => state.Type === "Task" && !state.Resource?.startsWith("arn:"));
+    expect(lambdaStates.length).toBeGreaterThan(0);
+    for (const [stateName, state] of lambdaStates) {
+      const substitution = /^\$\{(\w+)\}$/.exec(state.Resource ?? "")?.[1];
+      const task = taskEntries.find(([, declared]) => declared.arnSubstitution === substitution)?.[1];
+      expect({ stateName, task: task?.handler }).toEqual({ stateName, task: expect.any(String) });
+      expect(properties.DefinitionSubstitutions[substitution!]).toEqual({ "Fn::GetAtt": [taskFunctionId(task!), "Arn"] });
+    }
+  });
+
+  test("logs ALL events with execution data to a vended-logs group that expires, and traces with X-Ray", () => {
+    const [logGroupId, logGroup] = onlyResourceOfType(workflow, "AWS::Logs::LogGroup");
+    expect(logGroup.Properties?.LogGroupName).toBe(`/aws/vendedlogs/states/test-haul-${reservationWorkflow.name}`);
+    expect(logGroup.Properties?.RetentionInDays).toBeGreaterThan(0);
+    expect(stateMachine()[1].Properties).toMatchObject({
+      LoggingConfiguration: {
+        Level: "ALL",
+        IncludeExecutionData: true,
+        Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { "Fn::GetAtt": [logGroupId, "Arn"] } } }],
+      },
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  test("lets its role invoke exactly its three functions, publish to exactly the topic and write exactly the tracking sessions", () => {
+    const roleId = referencedLogicalId(stateMachine()[1].Properties?.RoleArn)!;
+    const role = workflow.toJSON().Resources[roleId];
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Action: "sts:AssumeRole", Principal: { Service: "states.amazonaws.com" } }),
+    ]);
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+
+    const statements = rolePolicyStatements(workflow, roleId);
+    const normalize = (statement: PolicyStatement) => ({
+      Effect: statement.Effect,
+      Action: [statement.Action].flat().sort(),
+      // CDK adds no index ARNs for a table without indexes, as an AWS::NoValue.
+      Resource: [statement.Resource].flat().filter((resource) => JSON.stringify(resource) !== JSON.stringify({ Ref: "AWS::NoValue" })),
+    });
+    const bySort = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+
+    // What CDK forces for logging and tracing: these services have no resource-level permissions.
+    const anyResource = statements.filter((statement) => statement.Resource === "*").flatMap((statement) => [statement.Action].flat());
+    expect(anyResource.sort()).toEqual(
+      [
+        "logs:CreateLogDelivery",
+        "logs:DeleteLogDelivery",
+        "logs:DescribeLogGroups",
+        "logs:DescribeResourcePolicies",
+        "logs:GetLogDelivery",
+        "logs:ListLogDeliveries",
+        "logs:PutResourcePolicy",
+        "logs:UpdateLogDelivery",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:PutTelemetryRecords",
+        "xray:PutTraceSegments",
+      ].sort(),
+    );
+
+    const [topicId] = onlyResourceOfType(messaging, "AWS::SNS::Topic");
+    const [keyId] = onlyResourceOfType(messaging, "AWS::KMS::Key");
+    const expected = [
+      ...taskEntries.map(([, task]) => {
+        const arn = { "Fn::GetAtt": [taskFunctionId(task), "Arn"] };
+        // `:*`: any version of that one function (CDK's grantInvoke).
+        return { Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [arn, { "Fn::Join": ["", [arn, ":*"]] }] };
+      }),
+      { Effect: "Allow", Action: ["sns:Publish"], Resource: [importOf(messaging, { Ref: topicId })] },
+      // Publishing to an encrypted topic needs its key.
+      { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: [importOf(messaging, { "Fn::GetAtt": [keyId, "Arn"] })] },
+      {
+        Effect: "Allow",
+        Action: ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        Resource: [importOf(data, { "Fn::GetAtt": [trackingSessionsTableId(), "Arn"] })],
+      },
+    ];
+    const scoped = statements.filter((statement) => statement.Resource !== "*").map(normalize);
+    expect(scoped.sort(bySort)).toEqual(expected.sort(bySort));
+  });
+
+  test.each(taskEntries)("gives the %s task's function exactly the environment, VPC placement and grants of its declared uses", (_name, task) => {
+    expectAccessAsDeclared(workflow, task.handler, task.uses);
+  });
+
+  test("has no function but its declared tasks (and SST's own)", () => {
+    const haulFunctions = resourcesOfType(workflow, "AWS::Lambda::Function").filter(([, fn]) => String(fn.Properties?.Handler).startsWith("packages/"));
+    expect(haulFunctions.map(([, fn]) => fn.Properties?.Handler).sort()).toEqual(taskEntries.map(([, task]) => task.handler).sort());
+  });
+
+  test("outputs the state machine's ARN", () => {
+    const [stateMachineId] = stateMachine();
+    expect(workflow.toJSON().Outputs.ReservationStateMachineArn.Value).toEqual({ Ref: stateMachineId });
+  });
+});
+
 describe("ReservationApi", () => {
   const declaredRoutes = Object.entries(reservationApi.routes);
 
@@ -334,49 +677,46 @@ describe("ReservationApi", () => {
     });
   });
 
-  test("gives every route function the VPC placement and the environment of the contracts", () => {
-    const routeFunctions = resourcesOfType(api, "AWS::Lambda::Function").filter(([, fn]) =>
-      String(fn.Properties?.Handler).startsWith("packages/"),
-    );
-    expect(routeFunctions).toHaveLength(declaredRoutes.length);
-    for (const [, fn] of routeFunctions) {
-      expect(mentions(fn.Properties?.VpcConfig.SecurityGroupIds, "FunctionSecurityGroup")).toBe(true);
-      const variables = fn.Properties?.Environment.Variables;
-      expect(Object.keys(variables)).toEqual(
-        expect.arrayContaining([
-          "HAUL_MYSQL_HOST",
-          "HAUL_MYSQL_REPLICA_HOST",
-          "HAUL_MYSQL_PORT",
-          "HAUL_MYSQL_DATABASE",
-          "HAUL_MYSQL_SECRET_ARN",
-          "HAUL_REDIS_URL",
-          "HAUL_REDIS_AUTH_SECRET_ARN",
-          ...Object.values(tables).map(tableNameVariable),
-        ]),
+  const routesWithUses = Object.entries<RouteDeclaration>(reservationApi.routes);
+
+  test.each(routesWithUses)("gives %s's function exactly the environment, VPC placement and grants of its declared uses", (_routeKey, route) => {
+    expectAccessAsDeclared(api, route.handler, route.uses);
+  });
+
+  test("keeps the public OpenAPI document away from every secret, table and the VPC", () => {
+    const [, fn] = functionByHandler(api, reservationApi.routes["GET /openapi.json"].handler);
+    expect(fn.Properties?.VpcConfig).toBeUndefined();
+    const statements = rolePolicyStatements(api, referencedLogicalId(fn.Properties?.Role)!);
+    expect(statements.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
+  });
+
+  test("lets only the reservation routes start the workflow, on exactly its state machine", () => {
+    const [stateMachineId] = onlyResourceOfType(workflow, "AWS::StepFunctions::StateMachine");
+    const starters = Object.values<RouteDeclaration>(reservationApi.routes).filter((route) => {
+      const [, fn] = functionByHandler(api, route.handler);
+      return rolePolicyStatements(api, referencedLogicalId(fn.Properties?.Role)!).some((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith("states:")),
       );
-      expect(variables.HAUL_MYSQL_PORT).toBe(String(mysqlPort));
-      expect(variables.HAUL_REDIS_URL["Fn::Join"][1][0]).toBe("rediss://");
+    });
+    expect(starters.map((route) => route.handler).sort()).toEqual(
+      [reservationApi.routes["POST /reservations"].handler, reservationApi.routes["POST /reservations/{id}/cancel"].handler].sort(),
+    );
+    for (const route of starters) {
+      const [, fn] = functionByHandler(api, route.handler);
+      expect(fn.Properties?.Environment.Variables.HAUL_RESERVATION_STATE_MACHINE_ARN).toEqual(importOf(workflow, { Ref: stateMachineId }));
+      expect(rolePolicyStatements(api, referencedLogicalId(fn.Properties?.Role)!)).toContainEqual({
+        Effect: "Allow",
+        Action: "states:StartExecution",
+        Resource: importOf(workflow, { Ref: stateMachineId }),
+      });
     }
   });
 
-  test("grants route functions reads of the secrets and read-write on the tables, nothing broader", () => {
-    for (const [, policy] of resourcesOfType(api, "AWS::IAM::Policy")) {
-      const statements: Array<{ Action: string | string[]; Resource: unknown }> = policy.Properties?.PolicyDocument.Statement;
-      const actions = statements.flatMap((statement) => statement.Action);
-      expect(actions.filter((action) => action.endsWith("*"))).toEqual([]);
-      const secretReads = statements.filter((statement) => [statement.Action].flat().includes("secretsmanager:GetSecretValue"));
-      for (const secret of ["MysqlPrimarySecret", "MysqlReaderSecret", "RedisAuthToken"]) {
-        expect(secretReads.some((statement) => mentions(statement.Resource, secret))).toBe(true);
-      }
-      for (const table of Object.values(tables)) {
-        const tableWrites = statements.filter(
-          (statement) => [statement.Action].flat().includes("dynamodb:PutItem") && mentions(statement.Resource, `${table.name}Table`),
-        );
-        expect(tableWrites).toHaveLength(1);
-      }
-      const wildcardResources = statements.filter((statement) => statement.Resource === "*");
-      expect(wildcardResources.flatMap((statement) => statement.Action).sort()).toEqual(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
-    }
+  test("points functions at MySQL's non-default port and Redis over TLS", () => {
+    const [, health] = functionByHandler(api, reservationApi.routes["GET /health"].handler);
+    const variables = health.Properties?.Environment.Variables;
+    expect(variables.HAUL_MYSQL_PORT).toBe(String(mysqlPort));
+    expect(variables.HAUL_REDIS_URL["Fn::Join"][1][0]).toBe("rediss://");
   });
 
   test("outputs its URL", () => {
@@ -419,7 +759,7 @@ describe("the whole app", () => {
 
   test("names stacks <stage>-haul-<Stack>, as the outputs file expects", () => {
     expect([...synthesized.templates().keys()].sort()).toEqual(
-      ["test-haul-Auth", "test-haul-Data", "test-haul-Network", "test-haul-ReservationApi"],
+      ["test-haul-Auth", "test-haul-Data", "test-haul-Messaging", "test-haul-Network", "test-haul-ReservationApi", "test-haul-Workflow"],
     );
   });
 });

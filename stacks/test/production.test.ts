@@ -6,7 +6,9 @@ import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, test } from "vitest";
 import { Auth } from "../Auth.js";
 import { Data } from "../Data.js";
+import { Messaging } from "../Messaging.js";
 import { Network } from "../Network.js";
+import { Workflow } from "../Workflow.js";
 import { nagFindings, suppressedNagFindings, synthesizeApp, type SynthesizedApp } from "./support/synth-app.js";
 import { allResources, isSstBindingParameter, resourcesOfType } from "./support/template-queries.js";
 
@@ -40,6 +42,15 @@ describe("production retains its data", () => {
   test("tables and the user pool refuse deletion", () => {
     for (const [, table] of resourcesOfType(data, "AWS::DynamoDB::Table")) expect(table.Properties?.DeletionProtectionEnabled).toBe(true);
     synthesized.template(Auth).hasResourceProperties("AWS::Cognito::UserPool", { DeletionProtection: "ACTIVE" });
+  });
+
+  test("keeps the notification topic, its key, its queues and the workflow's execution logs", () => {
+    const kept = [
+      ...["AWS::SNS::Topic", "AWS::KMS::Key", "AWS::SQS::Queue"].flatMap((type) => resourcesOfType(synthesized.template(Messaging), type)),
+      ...resourcesOfType(synthesized.template(Workflow), "AWS::Logs::LogGroup"),
+    ];
+    expect(kept).toHaveLength(5);
+    for (const [, resource] of kept) expect(resource.DeletionPolicy).toBe("Retain");
   });
 
   test("keeps backups for two weeks", () => {

@@ -50,3 +50,33 @@ export function referencedLogicalId(value: unknown): string | undefined {
 export function isSstBindingParameter(resource: SynthesizedResource): boolean {
   return resource.Type === "AWS::SSM::Parameter" && String(resource.Properties?.Name).startsWith("/sst/");
 }
+
+/** The function of a template that runs `handler` (SST's `<path>.<export>` form), failing loudly when none or several do. */
+export function functionByHandler(template: Template, handler: string): [logicalId: string, resource: SynthesizedResource] {
+  const found = resourcesOfType(template, "AWS::Lambda::Function").filter(([, fn]) => fn.Properties?.Handler === handler);
+  if (found.length !== 1) throw new Error(`Expected one function running ${handler}, found ${found.length}`);
+  return found[0] as [string, SynthesizedResource];
+}
+
+/** An IAM policy statement as synthesized. */
+export interface PolicyStatement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** Every statement of the policies a template attaches to a role (its default policy, mostly). */
+export function rolePolicyStatements(template: Template, roleLogicalId: string): PolicyStatement[] {
+  return resourcesOfType(template, "AWS::IAM::Policy")
+    .filter(([, policy]) => mentions(policy.Properties?.Roles, roleLogicalId))
+    .flatMap(([, policy]) => policy.Properties?.PolicyDocument.Statement as PolicyStatement[]);
+}
+
+/** The `Fn::ImportValue` by which another stack reads `value`, an export of `template`'s stack. */
+export function importOf(template: Template, value: unknown): { "Fn::ImportValue": string } {
+  const outputs: Record<string, { Value: unknown; Export?: { Name: string } }> = template.toJSON().Outputs ?? {};
+  const exported = Object.values(outputs).find((output) => output.Export && JSON.stringify(output.Value) === JSON.stringify(value));
+  if (!exported?.Export) throw new Error(`The stack exports no ${JSON.stringify(value)}`);
+  return { "Fn::ImportValue": exported.Export.Name };
+}

@@ -1,11 +1,9 @@
+import type { z } from "zod";
 import type { ReservationStatus } from "@haul/core/reservation/reservation";
+import type { reservationReceipt } from "../route-contracts.js";
 
 /** What both reservation routes answer: the id, the status, and where to follow and cancel it. */
-export interface ReservationReceipt {
-  readonly reservationId: string;
-  readonly status: ReservationStatus;
-  readonly links: { readonly self: string; readonly cancel: string };
-}
+export type ReservationReceipt = z.infer<typeof reservationReceipt>;
 
 export function makeReceipt(reservationId: string, status: ReservationStatus): ReservationReceipt {
   return {
