@@ -1,16 +1,18 @@
 /**
  * The local cloud: every AWS piece Haul uses, standing in on one machine.
  *   npx tsx packages/local/src/main.ts [--fresh]
- * Starts the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables and the
- * ReservationApi gateway (API Gateway HTTP API + JWT authorizer), writes `.haul/outputs.json`
- * and runs until SIGINT/SIGTERM. `startLocalCloud` does the same for tests and the demo.
+ * Starts the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables, the
+ * driver-notification topic and queue (SNS -> SQS, in process), Step Functions running the
+ * reservation workflow, and the ReservationApi gateway (API Gateway HTTP API + JWT authorizer),
+ * writes `.haul/outputs.json` and runs until SIGINT/SIGTERM. `startLocalCloud` does the same
+ * for tests and the demo.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { cors, reservationApi, tables } from "@haul/functions/declarations";
+import { cors, driverNotifications as driverNotificationsDeclaration, reservationApi, tableNameVariable, tables } from "@haul/functions/declarations";
 import {
   appName,
   defaultHaulDir,
@@ -26,11 +28,14 @@ import {
   type LocalPorts,
 } from "./config.js";
 import { startDynalite } from "./dynamodb/dynalite-server.js";
-import { ensureTables, tableEnvironmentName } from "./dynamodb/tables.js";
+import { ensureTables } from "./dynamodb/tables.js";
 import { startHttpApiGateway } from "./gateway/http-api-gateway.js";
 import { startIdentityServer } from "./identity/server.js";
 import { loadOrCreateSigningKey } from "./identity/signing-key.js";
+import { runReservationDemo } from "./demo/reservation-demo.js";
 import { flattenOutputs, writeOutputs, type StackOutputs } from "./outputs.js";
+import { createDriverNotifications, type LocalDriverNotifications } from "./sns/driver-notifications.js";
+import { startStepFunctions, type RunningStepFunctions, type StepFunctionsOptions } from "./stepfunctions/step-functions.js";
 
 export interface LocalCloudOptions {
   /** Wipe stored DynamoDB data before starting (the signing key is kept). */
@@ -44,6 +49,8 @@ export interface LocalCloudOptions {
   readonly quiet?: boolean;
   /** Point this process's AWS SDK at the local endpoints (default true: handlers run here). */
   readonly configureProcessEnv?: boolean;
+  /** Tests: scale retry intervals, fake or wrap workflow tasks, bound the executions kept. */
+  readonly stepFunctions?: Pick<StepFunctionsOptions, "retryIntervalScale" | "taskOverrides" | "maxClosedExecutions">;
 }
 
 export interface ServiceEndpoint {
@@ -58,6 +65,10 @@ export interface LocalCloud {
   readonly stackOutputs: StackOutputs;
   readonly outputsFile: string;
   readonly services: readonly ServiceEndpoint[];
+  /** The reservation workflow's endpoint; `waitForExecution` lets tests and the demo follow one. */
+  readonly stepFunctions: RunningStepFunctions;
+  /** The driver-notification topic, its queue (messages wait there for a consumer) and DLQ. */
+  readonly driverNotifications: LocalDriverNotifications;
   stop(): Promise<void>;
 }
 
@@ -67,6 +78,7 @@ interface StartedComponent extends ServiceEndpoint {
 }
 
 const region = "us-east-1";
+const accountId = "000000000000";
 const stackName = (stack: string) => `${localStage}-${appName}-${stack}`;
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
@@ -96,8 +108,35 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     started.push({ service: "dynamodb", standsInFor: "DynamoDB (dynalite)", url: dynamodb.endpoint, stop: dynamodb.stop });
     const tableNames = await ensureTables({ endpoint: dynamodb.endpoint, stage: localStage, tables: Object.values(tables), region });
 
+    const driverNotifications = createDriverNotifications({ stage: localStage, region, accountId });
+    started.push({
+      service: "sns/sqs",
+      standsInFor: "SNS topic -> SQS queue + DLQ (in process)",
+      url: driverNotifications.topic.arn,
+      stop: async () => driverNotifications.stop(),
+    });
+
+    const stepFunctions = await withPort("stepfunctions", ports.stepFunctions, () =>
+      startStepFunctions({
+        host,
+        port: ports.stepFunctions,
+        dynamodbEndpoint: dynamodb.endpoint,
+        driverNotifications,
+        region,
+        accountId,
+        ...options.stepFunctions,
+      }),
+    );
+    started.push({ service: "stepfunctions", standsInFor: "Step Functions (aws-local-stepfunctions)", url: stepFunctions.endpoint, stop: stepFunctions.stop });
+
     if (options.configureProcessEnv ?? true) {
-      configureProcessEnv({ dynamodbEndpoint: dynamodb.endpoint, tableNames });
+      configureProcessEnv({
+        dynamodbEndpoint: dynamodb.endpoint,
+        tableNames,
+        stepFunctionsEndpoint: stepFunctions.endpoint,
+        stateMachineArn: stepFunctions.stateMachineArn,
+        driverNotificationsTopicArn: driverNotifications.topic.arn,
+      });
     }
 
     const gateway = await withPort(reservationApi.name, ports.reservationApi, () =>
@@ -112,7 +151,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         region,
         accessLog: (line) => {
           accessLogFile.write(line + "\n");
-          if (!options.quiet) process.stdout.write(line + "\n");
+          if (!options.quiet) process.stdout.write(compactAccessLine(line) + "\n");
         },
       }),
     );
@@ -124,6 +163,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         DynamoDbEndpoint: dynamodb.endpoint,
         ...Object.fromEntries(Object.entries(tableNames).map(([name, physical]) => [`${name}TableName`, physical])),
       },
+      [stackName("Messaging")]: messagingOutputs(driverNotifications),
+      [stackName("Workflow")]: { ReservationStateMachineArn: stepFunctions.stateMachineArn, StepFunctionsEndpoint: stepFunctions.endpoint },
       [stackName(reservationApi.name)]: { [`${reservationApi.name}Url`]: gateway.url },
     };
     const file = outputsFile(haulDir);
@@ -132,15 +173,43 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const services = started
       .filter((component) => component.service !== "access log")
       .map(({ service, standsInFor, url }) => ({ service, standsInFor, url }));
-    return { outputs: flattenOutputs(stackOutputs, file), stackOutputs, outputsFile: file, services, stop: stopAll };
+    return {
+      outputs: flattenOutputs(stackOutputs, file),
+      stackOutputs,
+      outputsFile: file,
+      services,
+      stepFunctions,
+      driverNotifications,
+      stop: stopAll,
+    };
   } catch (error) {
     await stopAll();
     throw error;
   }
 }
 
-/** What handlers running in this process need: the SDK's own endpoint variables and table names. */
-function configureProcessEnv(settings: { dynamodbEndpoint: string; tableNames: Record<string, string> }): void {
+/**
+ * The Messaging stack's outputs, named as the cloud names them. The queue URLs only identify
+ * the queues: the local queues live in this process and have no HTTP endpoint.
+ */
+function messagingOutputs(local: LocalDriverNotifications): Record<string, string> {
+  return {
+    [`${driverNotificationsDeclaration.topicName}TopicArn`]: local.topic.arn,
+    [`${driverNotificationsDeclaration.queueName}Url`]: local.queue.url,
+    [`${driverNotificationsDeclaration.queueName}Arn`]: local.queue.arn,
+    [`${driverNotificationsDeclaration.deadLetterQueueName}Url`]: local.deadLetterQueue.url,
+    [`${driverNotificationsDeclaration.deadLetterQueueName}Arn`]: local.deadLetterQueue.arn,
+  };
+}
+
+/** What handlers running in this process need: the SDK's own endpoint variables, table names, ARNs. */
+function configureProcessEnv(settings: {
+  dynamodbEndpoint: string;
+  tableNames: Record<string, string>;
+  stepFunctionsEndpoint: string;
+  stateMachineArn: string;
+  driverNotificationsTopicArn: string;
+}): void {
   process.env.AWS_REGION = region;
   process.env.AWS_DEFAULT_REGION = region;
   // Dummy credentials: nothing local may ever sign with real ones.
@@ -149,9 +218,12 @@ function configureProcessEnv(settings: { dynamodbEndpoint: string; tableNames: R
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = settings.dynamodbEndpoint;
+  process.env.AWS_ENDPOINT_URL_SFN = settings.stepFunctionsEndpoint;
+  process.env.HAUL_RESERVATION_STATE_MACHINE_ARN = settings.stateMachineArn;
+  process.env.HAUL_DRIVER_NOTIFICATIONS_TOPIC_ARN = settings.driverNotificationsTopicArn;
   process.env.HAUL_STAGE = localStage;
   for (const [name, physical] of Object.entries(settings.tableNames)) {
-    process.env[tableEnvironmentName({ name })] = physical;
+    process.env[tableNameVariable({ name })] = physical;
   }
 }
 
@@ -181,14 +253,31 @@ export function formatServiceTable(services: readonly ServiceEndpoint[]): string
   return [line(rows[0]!), widths.map((width) => "-".repeat(width)).join("  "), ...rows.slice(1).map(line)].join("\n");
 }
 
+/** One output a line, names aligned: what scripts and the AWS CLI need (ARNs, endpoints). */
+export function formatOutputs(outputs: Readonly<Record<string, string>>): string {
+  const names = Object.keys(outputs).sort();
+  const width = Math.max(...names.map((name) => name.length));
+  return names.map((name) => `  ${name.padEnd(width)}  ${outputs[name]}`).join("\n");
+}
+
 async function runFromCommandLine(): Promise<void> {
   const { values } = parseArgs({
-    options: { fresh: { type: "boolean", default: false }, help: { type: "boolean", short: "h", default: false } },
+    options: {
+      fresh: { type: "boolean", default: false },
+      "no-demo": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
   });
   if (values.help) {
-    process.stdout.write("Usage: npx tsx packages/local/src/main.ts [--fresh]\n  --fresh  wipe stored DynamoDB data first\n");
+    process.stdout.write(
+      "Usage: npm start -- [--fresh] [--no-demo]\n" +
+        "  --fresh    wipe stored DynamoDB data first\n" +
+        "  --no-demo  skip the start-up demo (a customer reserves a truck)\n",
+    );
     return;
   }
+  // Handler log lines would bury the table and the demo; POWERTOOLS_LOG_LEVEL=INFO shows them.
+  process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 
   // Node 20 is this project's runtime; the SDK's "Node 22 from 2027" notice would only bury the table.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -196,8 +285,12 @@ async function runFromCommandLine(): Promise<void> {
   process.stdout.write(
     `\nHaul local cloud (stage ${localStage}) is up${values.fresh ? ", started fresh" : ""}.\n\n` +
       formatServiceTable(cloud.services) +
-      `\n\noutputs: ${path.relative(process.cwd(), cloud.outputsFile)}\nCtrl+C stops everything.\n\n`,
+      `\n\noutputs (${path.relative(process.cwd(), cloud.outputsFile)}):\n` +
+      formatOutputs(cloud.outputs) +
+      "\n\n",
   );
+  if (!values["no-demo"]) await runDemo(cloud);
+  process.stdout.write("Ctrl+C stops everything.\n\n");
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
@@ -218,6 +311,30 @@ async function runFromCommandLine(): Promise<void> {
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
+}
+
+/** The terminal gets one short line a request; the file keeps API Gateway's full JSON fields. */
+function compactAccessLine(line: string): string {
+  try {
+    const entry = JSON.parse(line) as { httpMethod?: string; path?: string; status?: number; responseLatency?: number };
+    return `  ${entry.httpMethod} ${entry.path} -> ${entry.status} (${entry.responseLatency} ms)`;
+  } catch {
+    return line;
+  }
+}
+
+async function runDemo(cloud: LocalCloud): Promise<void> {
+  try {
+    await runReservationDemo({
+      reservationApiUrl: cloud.outputs.ReservationApiUrl!,
+      stepFunctionsEndpoint: cloud.outputs.StepFunctionsEndpoint!,
+      stateMachineArn: cloud.outputs.ReservationStateMachineArn!,
+    });
+  } catch (error) {
+    // The cloud stays up: a failed demo is worth reading, not worth stopping for.
+    process.stdout.write(`The demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+  process.stdout.write("\n");
 }
 
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);

@@ -8,7 +8,7 @@ import { startLocalCloud, type LocalCloud } from "../src/main.js";
 import { readOutputs } from "../src/outputs.js";
 import { send } from "./fixtures/http-client.js";
 
-const freePorts = { reservationApi: 0, identity: 0, dynamodb: 0 };
+const freePorts = { reservationApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0 };
 let haulDir: string;
 const savedEnv = { ...process.env };
 
@@ -45,11 +45,18 @@ describe("startLocalCloud", () => {
     try {
       expect(Object.keys(cloud.outputs).sort()).toEqual(
         [
+          "DriverNotificationsDlqArn",
+          "DriverNotificationsDlqUrl",
+          "DriverNotificationsQueueArn",
+          "DriverNotificationsQueueUrl",
+          "DriverNotificationsTopicArn",
           "DynamoDbEndpoint",
           "IdempotencyTableName",
           "IssuerUrl",
           "JwksUrl",
           "ReservationApiUrl",
+          "ReservationStateMachineArn",
+          "StepFunctionsEndpoint",
           "TrackingSessionsTableName",
           "UserPoolClientId",
         ].sort(),
@@ -57,9 +64,14 @@ describe("startLocalCloud", () => {
       expect(cloud.outputs.UserPoolClientId).toBe("haul-local-client");
       expect(cloud.outputs.TrackingSessionsTableName).toBe("local-haul-TrackingSessions");
       expect(await readOutputs(path.join(haulDir, "outputs.json"))).toEqual(cloud.outputs);
-      expect(cloud.services.map((service) => service.service)).toEqual(["identity", "dynamodb", reservationApi.name]);
+      expect(cloud.services.map((service) => service.service)).toEqual(["identity", "dynamodb", "sns/sqs", "stepfunctions", reservationApi.name]);
+      expect(cloud.outputs.ReservationStateMachineArn).toBe("arn:aws:states:us-east-1:000000000000:stateMachine:local-haul-ReservationWorkflow");
+      expect(cloud.outputs.DriverNotificationsTopicArn).toBe("arn:aws:sns:us-east-1:000000000000:local-haul-DriverNotifications");
 
       expect(process.env.AWS_ENDPOINT_URL_DYNAMODB).toBe(cloud.outputs.DynamoDbEndpoint);
+      expect(process.env.AWS_ENDPOINT_URL_SFN).toBe(cloud.outputs.StepFunctionsEndpoint);
+      expect(process.env.HAUL_RESERVATION_STATE_MACHINE_ARN).toBe(cloud.outputs.ReservationStateMachineArn);
+      expect(process.env.HAUL_DRIVER_NOTIFICATIONS_TOPIC_ARN).toBe(cloud.outputs.DriverNotificationsTopicArn);
       expect(process.env.HAUL_TRACKING_SESSIONS_TABLE).toBe("local-haul-TrackingSessions");
       expect(process.env.AWS_ACCESS_KEY_ID).toBe("local");
 
@@ -74,6 +86,7 @@ describe("startLocalCloud", () => {
     }
     await expect(fetch(cloud.outputs.ReservationApiUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.JwksUrl!)).rejects.toThrow();
+    await expect(fetch(cloud.outputs.StepFunctionsEndpoint!, { method: "POST" })).rejects.toThrow();
   });
 
   it("keeps DynamoDB data across restarts unless started fresh", async () => {
