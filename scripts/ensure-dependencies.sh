@@ -14,3 +14,14 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
   echo "==> npm ci (installing npm packages)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# The AWS CLI: operators inspect local executions with it, and the end-to-end tests do the same.
+if ! aws --version >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "Haul needs the AWS CLI (Debian: apt-get install awscli) for its end-to-end tests." >&2
+    exit 1
+  fi
+  echo "==> apt-get install awscli"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends awscli >/dev/null
+fi
