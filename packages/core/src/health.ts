@@ -4,7 +4,7 @@
  * Reasons are error codes, not messages, so a public health check does not reveal hostnames.
  */
 import { getRedisClient } from "./cache/redis-client.js";
-import { getPrimaryPool, getReplicaPool } from "./db/pools.js";
+import { getPrimaryPool, getReaderPool, getReplicaPool } from "./db/pools.js";
 
 export * as Health from "./health.js";
 
@@ -24,11 +24,18 @@ export interface HealthReport {
   readonly dependencies: Readonly<Record<DependencyName, DependencyStatus>>;
 }
 
-export async function check(options: { readonly timeoutMs?: number } = {}): Promise<HealthReport> {
+export interface CheckOptions {
+  readonly timeoutMs?: number;
+  /** `reader`: probe as the read-only user, as the query service connects (it holds no other credentials). */
+  readonly as?: "writer" | "reader";
+}
+
+export async function check(options: CheckOptions = {}): Promise<HealthReport> {
   const timeoutMs = options.timeoutMs ?? 1_500;
+  const reader = options.as === "reader";
   const [primary, replica, redis] = await Promise.all([
-    probe(async () => (await getPrimaryPool()).query("SELECT 1"), timeoutMs),
-    probe(async () => (await getReplicaPool()).query("SELECT 1"), timeoutMs),
+    probe(async () => (await (reader ? getReaderPool("primary") : getPrimaryPool())).query("SELECT 1"), timeoutMs),
+    probe(async () => (await (reader ? getReaderPool("replica") : getReplicaPool())).query("SELECT 1"), timeoutMs),
     probe(async () => (await getRedisClient()).ping(), timeoutMs),
   ]);
   return {

@@ -15,7 +15,13 @@ export type RouteAuth = "jwt" | "none";
  * the environment that points at them, the grants to use them, and a place in the VPC when one of
  * them lives there (MySQL, Redis). `primary` is read-write as the admin user, `replica` read-only.
  */
-export type FunctionUse = "primary" | "replica" | "redis" | `${keyof typeof tables}Table` | "reservationWorkflow";
+export type FunctionUse =
+  | "primary"
+  /** The primary, but as the read-only user: the query service's fallback for rows the replica lacks yet. */
+  | "primaryReadOnly"
+  | "replica"
+  | "redis"
+  | `${keyof typeof tables}Table` | "reservationWorkflow";
 
 export interface RouteDeclaration {
   readonly handler: string;
@@ -81,7 +87,51 @@ export const reservationApi = {
   },
 } as const satisfies HttpApiDeclaration;
 
-export const httpApis: readonly HttpApiDeclaration[] = [reservationApi];
+/**
+ * The read side, a service of its own: reads reservations from the replica through the Redis cache,
+ * as a read-only database user. Its own HTTP API (own stack in the cloud, own port locally).
+ */
+export const queryApi = {
+  name: "QueryApi",
+  routes: {
+    "GET /health": {
+      handler: "packages/functions/src/query/get-query-health.handler",
+      auth: "none",
+      summary: "Liveness of the query service and its dependencies",
+      uses: ["primaryReadOnly", "replica", "redis"],
+    },
+    "GET /reservations/{id}": {
+      handler: "packages/functions/src/query/get-reservation.handler",
+      auth: "jwt",
+      roles: ["customer", "driver", "operator"],
+      summary: "One reservation with its status and workflow progress",
+      uses: ["primaryReadOnly", "replica", "redis"],
+    },
+    "GET /reservations": {
+      handler: "packages/functions/src/query/list-reservations.handler",
+      auth: "jwt",
+      roles: ["customer", "driver", "operator"],
+      summary: "The caller's reservations, filtered by status and time, sorted by pickup time, paginated",
+      uses: ["primaryReadOnly", "replica", "redis"],
+    },
+    "GET /drivers/{id}/reservations": {
+      handler: "packages/functions/src/query/list-driver-reservations.handler",
+      auth: "jwt",
+      roles: ["driver", "operator"],
+      summary: "A driver's reservations, for that driver or an operator",
+      uses: ["primaryReadOnly", "replica", "redis"],
+    },
+    "GET /drivers/available": {
+      handler: "packages/functions/src/query/list-available-drivers.handler",
+      auth: "jwt",
+      roles: ["customer", "driver", "operator"],
+      summary: "Drivers with no overlapping reservation in [from, to)",
+      uses: ["primaryReadOnly", "replica", "redis"],
+    },
+  },
+} as const satisfies HttpApiDeclaration;
+
+export const httpApis: readonly HttpApiDeclaration[] = [reservationApi, queryApi];
 
 export const tables = {
   trackingSessions: {
@@ -164,7 +214,7 @@ export const cors = {
   allowOrigins: ["*"],
   allowMethods: ["GET", "POST", "OPTIONS"],
   allowHeaders: ["authorization", "content-type", "idempotency-key", "x-correlation-id"],
-  exposeHeaders: ["x-correlation-id", "location"],
+  exposeHeaders: ["x-correlation-id", "location", "x-cache"],
   maxAgeSeconds: 600,
 } as const;
 

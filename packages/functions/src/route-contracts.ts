@@ -1,8 +1,15 @@
 import { z } from "zod";
 import { Profile, Role } from "@haul/core/user";
 import { ReservationRequest, ReservationStatus } from "@haul/core/reservation/reservation";
+import {
+  AvailabilityQuery,
+  AvailableDrivers,
+  ListReservationsQuery,
+  ReservationPage,
+  ReservationView,
+} from "@haul/core/query/schema";
 import type { HttpApiDeclaration } from "./declarations.js";
-import { reservationApi } from "./declarations.js";
+import { queryApi, reservationApi } from "./declarations.js";
 import type { RouteContract } from "./openapi/route-contract.js";
 
 const dependencyStatus = z.object({
@@ -47,6 +54,7 @@ export const reservationReceipt = z
   .meta({ id: "ReservationReceipt" });
 
 export const reservationPath = z.object({ id: z.uuid().describe("The reservation id") });
+export const driverPath = z.object({ id: z.uuid().describe("The driver's user id") });
 
 type RouteKeys<Api extends HttpApiDeclaration> = keyof Api["routes"] & string;
 
@@ -100,4 +108,40 @@ export const routeContracts = {
       503: { description: "A dependency did not answer; retry" },
     },
   },
-} as const satisfies Record<RouteKeys<typeof reservationApi>, RouteContract>;
+  // QueryApi (GET /health is shared with the ReservationApi above).
+  "GET /reservations/{id}": {
+    request: { params: reservationPath },
+    responses: {
+      200: { description: "The reservation with its workflow progress; header `x-cache` says hit, miss or bypass", schema: ReservationView },
+      404: { description: "No reservation with this id that the caller may see (another customer's is not found either)" },
+    },
+  },
+  "GET /reservations": {
+    request: { query: ListReservationsQuery },
+    responses: {
+      200: {
+        description:
+          "The caller's reservations (a customer's own, a driver's assignments, all for an operator), by pickup time; " +
+          "read from the replica, so a change may show a moment late. Header `x-cache` says hit, miss or bypass",
+        schema: ReservationPage,
+      },
+    },
+  },
+  "GET /drivers/{id}/reservations": {
+    request: { params: driverPath, query: ListReservationsQuery },
+    responses: {
+      200: { description: "The driver's reservations, by pickup time; header `x-cache` says hit, miss or bypass", schema: ReservationPage },
+      403: { description: "A driver asking for another driver's reservations, or a customer" },
+      404: { description: "An operator asking for an id that is no driver" },
+    },
+  },
+  "GET /drivers/available": {
+    request: { query: AvailabilityQuery },
+    responses: {
+      200: {
+        description: "Drivers with a truck and no PENDING or CONFIRMED reservation overlapping [from, to); header `x-cache` says hit, miss or bypass",
+        schema: AvailableDrivers,
+      },
+    },
+  },
+} as const satisfies Record<RouteKeys<typeof reservationApi> | RouteKeys<typeof queryApi>, RouteContract>;

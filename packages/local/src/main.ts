@@ -3,7 +3,8 @@
  *   npx tsx packages/local/src/main.ts [--fresh]
  * Starts the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables, the
  * driver-notification topic and queue (SNS -> SQS, in process), Step Functions running the
- * reservation workflow, and the ReservationApi gateway (API Gateway HTTP API + JWT authorizer),
+ * reservation workflow, and the ReservationApi and QueryApi gateways (API Gateway HTTP API + JWT
+ * authorizer; the QueryApi on the next port, as its own API in the cloud),
  * writes `.haul/outputs.json` and runs until SIGINT/SIGTERM. `startLocalCloud` does the same
  * for tests and the demo.
  */
@@ -12,7 +13,7 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { cors, driverNotifications as driverNotificationsDeclaration, reservationApi, tableNameVariable, tables } from "@haul/functions/declarations";
+import { cors, driverNotifications as driverNotificationsDeclaration, queryApi, reservationApi, tableNameVariable, tables } from "@haul/functions/declarations";
 import {
   appName,
   defaultHaulDir,
@@ -49,6 +50,8 @@ export interface LocalCloudOptions {
   readonly quiet?: boolean;
   /** Point this process's AWS SDK at the local endpoints (default true: handlers run here). */
   readonly configureProcessEnv?: boolean;
+  /** Run dynalite inside this process instead of its own child process (default false). */
+  readonly dynamodbInProcess?: boolean;
   /** Tests: scale retry intervals, fake or wrap workflow tasks, bound the executions kept. */
   readonly stepFunctions?: Pick<StepFunctionsOptions, "retryIntervalScale" | "taskOverrides" | "maxClosedExecutions">;
 }
@@ -96,6 +99,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const accessLogFile = openLog(path.join(logsDir(haulDir), `${reservationApi.name}-access.log`));
     started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: accessLogFile.path.toString(), stop: () => closeLog(accessLogFile) });
 
+    // stdout to a terminal or file is written synchronously: one write per request would cost a
+    // system call each on the event loop that serves the requests, so lines are sent in batches.
+    const terminal = batchedWriter((text) => process.stdout.write(text));
+    started.push({ service: "terminal", standsInFor: "-", url: "-", stop: async () => terminal.flush() });
+
     const signingKey = await loadOrCreateSigningKey(identityDir(haulDir));
     const identity = await withPort("identity", ports.identity, () =>
       startIdentityServer({ signingKey, host, port: ports.identity }),
@@ -103,9 +111,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     started.push({ service: "identity", standsInFor: "Cognito user pool (issuer, JWKS)", url: identity.issuer, stop: identity.stop });
 
     const dynamodb = await withPort("dynamodb", ports.dynamodb, () =>
-      startDynalite({ host, port: ports.dynamodb, dataDir: dynamodbDir(haulDir), fresh: options.fresh ?? false }),
+      startDynalite({
+        host,
+        port: ports.dynamodb,
+        dataDir: dynamodbDir(haulDir),
+        fresh: options.fresh ?? false,
+        inProcess: options.dynamodbInProcess ?? false,
+      }),
     );
-    started.push({ service: "dynamodb", standsInFor: "DynamoDB (dynalite)", url: dynamodb.endpoint, stop: dynamodb.stop });
+    const dynaliteWhere = dynamodb.pid === process.pid ? "in process" : `child process ${dynamodb.pid}`;
+    started.push({ service: "dynamodb", standsInFor: `DynamoDB (dynalite, ${dynaliteWhere})`, url: dynamodb.endpoint, stop: dynamodb.stop });
     const tableNames = await ensureTables({ endpoint: dynamodb.endpoint, stage: localStage, tables: Object.values(tables), region });
 
     const driverNotifications = createDriverNotifications({ stage: localStage, region, accountId });
@@ -151,11 +166,32 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         region,
         accessLog: (line) => {
           accessLogFile.write(line + "\n");
-          if (!options.quiet) process.stdout.write(compactAccessLine(line) + "\n");
+          if (!options.quiet) terminal.write(compactAccessLine(line) + "\n");
         },
       }),
     );
     started.push({ service: reservationApi.name, standsInFor: "API Gateway HTTP API + JWT authorizer", url: gateway.url, stop: gateway.stop });
+
+    // The read side is a service of its own: the same gateway code, its own port and access log.
+    const queryAccessLogFile = openLog(path.join(logsDir(haulDir), `${queryApi.name}-access.log`));
+    started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: queryAccessLogFile.path.toString(), stop: () => closeLog(queryAccessLogFile) });
+    const queryGateway = await withPort(queryApi.name, ports.queryApi, () =>
+      startHttpApiGateway({
+        api: queryApi,
+        cors,
+        authorizer: { issuer: identity.issuer, audience: [localAudience] },
+        host,
+        port: ports.queryApi,
+        root: repoRoot,
+        resourcePrefix: `${localStage}-${appName}`,
+        region,
+        accessLog: (line) => {
+          queryAccessLogFile.write(line + "\n");
+          if (!options.quiet) terminal.write(compactAccessLine(line) + "\n");
+        },
+      }),
+    );
+    started.push({ service: queryApi.name, standsInFor: "API Gateway HTTP API + JWT authorizer", url: queryGateway.url, stop: queryGateway.stop });
 
     const stackOutputs: StackOutputs = {
       [stackName("Identity")]: { IssuerUrl: identity.issuer, JwksUrl: identity.jwksUrl, UserPoolClientId: localAudience },
@@ -166,12 +202,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       [stackName("Messaging")]: messagingOutputs(driverNotifications),
       [stackName("Workflow")]: { ReservationStateMachineArn: stepFunctions.stateMachineArn, StepFunctionsEndpoint: stepFunctions.endpoint },
       [stackName(reservationApi.name)]: { [`${reservationApi.name}Url`]: gateway.url },
+      [stackName(queryApi.name)]: { [`${queryApi.name}Url`]: queryGateway.url },
     };
     const file = outputsFile(haulDir);
     await writeOutputs(file, stackOutputs);
 
     const services = started
-      .filter((component) => component.service !== "access log")
+      .filter((component) => component.service !== "access log" && component.service !== "terminal")
       .map(({ service, standsInFor, url }) => ({ service, standsInFor, url }));
     return {
       outputs: flattenOutputs(stackOutputs, file),
@@ -236,6 +273,27 @@ async function withPort<T>(service: string, port: number, start: () => Promise<T
     }
     throw error;
   }
+}
+
+/** Collects text and writes it at most every 50 ms (and on flush). */
+function batchedWriter(write: (text: string) => void): { write(text: string): void; flush(): void } {
+  let pending: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const text = pending.join("");
+    pending = [];
+    write(text);
+  };
+  return {
+    write(text) {
+      pending.push(text);
+      timer ??= setTimeout(flush, 50);
+    },
+    flush,
+  };
 }
 
 function openLog(file: string): WriteStream {

@@ -3,12 +3,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { reservationApi } from "@haul/functions/declarations";
+import { queryApi, reservationApi } from "@haul/functions/declarations";
 import { startLocalCloud, type LocalCloud } from "../src/main.js";
 import { readOutputs } from "../src/outputs.js";
 import { send } from "./fixtures/http-client.js";
 
-const freePorts = { reservationApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0 };
+const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0 };
 let haulDir: string;
 const savedEnv = { ...process.env };
 
@@ -54,6 +54,7 @@ describe("startLocalCloud", () => {
           "IdempotencyTableName",
           "IssuerUrl",
           "JwksUrl",
+          "QueryApiUrl",
           "ReservationApiUrl",
           "ReservationStateMachineArn",
           "StepFunctionsEndpoint",
@@ -64,7 +65,7 @@ describe("startLocalCloud", () => {
       expect(cloud.outputs.UserPoolClientId).toBe("haul-local-client");
       expect(cloud.outputs.TrackingSessionsTableName).toBe("local-haul-TrackingSessions");
       expect(await readOutputs(path.join(haulDir, "outputs.json"))).toEqual(cloud.outputs);
-      expect(cloud.services.map((service) => service.service)).toEqual(["identity", "dynamodb", "sns/sqs", "stepfunctions", reservationApi.name]);
+      expect(cloud.services.map((service) => service.service)).toEqual(["identity", "dynamodb", "sns/sqs", "stepfunctions", reservationApi.name, queryApi.name]);
       expect(cloud.outputs.ReservationStateMachineArn).toBe("arn:aws:states:us-east-1:000000000000:stateMachine:local-haul-ReservationWorkflow");
       expect(cloud.outputs.DriverNotificationsTopicArn).toBe("arn:aws:sns:us-east-1:000000000000:local-haul-DriverNotifications");
 
@@ -81,10 +82,15 @@ describe("startLocalCloud", () => {
       expect(notFound.status).toBe(404);
       const unauthorized = await send(`${cloud.outputs.ReservationApiUrl}/me`);
       expect(unauthorized.status).toBe(401);
+      // The query service: its own port, the same token check.
+      expect(cloud.outputs.QueryApiUrl).not.toBe(cloud.outputs.ReservationApiUrl);
+      expect((await send(`${cloud.outputs.QueryApiUrl}/reservations`)).status).toBe(401);
+      expect(cloud.stackOutputs["local-haul-QueryApi"]).toEqual({ QueryApiUrl: cloud.outputs.QueryApiUrl });
     } finally {
       await cloud.stop();
     }
     await expect(fetch(cloud.outputs.ReservationApiUrl!)).rejects.toThrow();
+    await expect(fetch(cloud.outputs.QueryApiUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.JwksUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.StepFunctionsEndpoint!, { method: "POST" })).rejects.toThrow();
   });

@@ -86,11 +86,36 @@ export async function resolveMysqlTarget(role: DatabaseRole, env: Env = process.
   return resolveCloudTarget(role, env);
 }
 
-async function resolveCloudTarget(role: DatabaseRole, env: Env): Promise<MysqlTarget> {
+/** The read-only account the query service logs in as (see migrations.ts ensureReaderUser). */
+export const readerUserName = "haul_reader";
+export const defaultReaderPassword = "haul_reader";
+
+/**
+ * The server for `role`, logged in as the read-only user: the query service's only way in, so it
+ * cannot write even by mistake. Locally the URLs' servers with user haul_reader and
+ * HAUL_MYSQL_READER_PASSWORD (default haul_reader); in the cloud the hosts with the credentials of
+ * HAUL_MYSQL_READER_SECRET_ARN, never the admin secret.
+ */
+export async function resolveReaderTarget(role: DatabaseRole, env: Env = process.env): Promise<MysqlTarget> {
+  if (env.HAUL_MYSQL_URL || !env.HAUL_MYSQL_HOST) {
+    const server = await resolveMysqlTarget(role, env);
+    return { ...server, user: readerUserName, password: env.HAUL_MYSQL_READER_PASSWORD || defaultReaderPassword };
+  }
+  const secretArn = env.HAUL_MYSQL_READER_SECRET_ARN;
+  if (!secretArn) {
+    throw new DatabaseConfigError(
+      "HAUL_MYSQL_HOST is set but HAUL_MYSQL_READER_SECRET_ARN is not: the read-only user's credentials come from that secret",
+    );
+  }
+  return resolveCloudTarget(role, env, secretArn);
+}
+
+async function resolveCloudTarget(role: DatabaseRole, env: Env, readerSecretArn?: string): Promise<MysqlTarget> {
   const primaryHost = env.HAUL_MYSQL_HOST as string;
   const host = role === "replica" ? env.HAUL_MYSQL_REPLICA_HOST || primaryHost : primaryHost;
   const secretArn =
-    role === "replica" ? env.HAUL_MYSQL_READER_SECRET_ARN || env.HAUL_MYSQL_SECRET_ARN : env.HAUL_MYSQL_SECRET_ARN;
+    readerSecretArn ??
+    (role === "replica" ? env.HAUL_MYSQL_READER_SECRET_ARN || env.HAUL_MYSQL_SECRET_ARN : env.HAUL_MYSQL_SECRET_ARN);
   if (!secretArn) {
     throw new DatabaseConfigError(
       "HAUL_MYSQL_HOST is set but HAUL_MYSQL_SECRET_ARN is not: the database credentials come from that secret",

@@ -10,7 +10,7 @@
  * connections may be refused for a minute or two after a rotation, not until the process ends.
  */
 import mysql, { type Pool } from "mysql2/promise";
-import { resolveMysqlTarget, toPoolOptions, type DatabaseRole, type MysqlTarget } from "./connection-config.js";
+import { resolveMysqlTarget, resolveReaderTarget, toPoolOptions, type DatabaseRole, type MysqlTarget } from "./connection-config.js";
 
 const recheckCredentialsMs = 60_000;
 const retiredPoolGraceMs = 30_000;
@@ -21,7 +21,10 @@ interface PoolEntry {
   checkedAt: number;
 }
 
-const pools = new Map<DatabaseRole, PoolEntry>();
+/** A server role, as the admin user (`primary`, `replica`) or as the read-only user (`...Reader`). */
+type PoolKey = DatabaseRole | `${DatabaseRole}Reader`;
+
+const pools = new Map<PoolKey, PoolEntry>();
 
 /** The primary: every write, and reads that must see the latest write. */
 export function getPrimaryPool(): Promise<Pool> {
@@ -33,14 +36,27 @@ export function getReplicaPool(): Promise<Pool> {
   return getPool("replica");
 }
 
-async function getPool(role: DatabaseRole): Promise<Pool> {
+/**
+ * `role`'s server logged in as the read-only user (SELECT only): the query service reads through
+ * these and nothing else. The local cloud runs every service in one process, so the read side asks
+ * for its pools by name instead of relying on its environment.
+ */
+export function getReaderPool(role: DatabaseRole): Promise<Pool> {
+  return getPool(`${role}Reader`);
+}
+
+function resolveTarget(key: PoolKey): Promise<MysqlTarget> {
+  return key.endsWith("Reader") ? resolveReaderTarget(key.replace("Reader", "") as DatabaseRole) : resolveMysqlTarget(key as DatabaseRole);
+}
+
+async function getPool(role: PoolKey): Promise<Pool> {
   const entry = pools.get(role);
   if (!entry) return createEntry(role).pool;
   const target = await entry.target;
   // Only credentials from a secret rotate; URL targets never change while the process runs.
   if (target.credentialsSecretArn && Date.now() - entry.checkedAt > recheckCredentialsMs) {
     entry.checkedAt = Date.now();
-    const current = await resolveMysqlTarget(role);
+    const current = await resolveTarget(role);
     if (current.user !== target.user || current.password !== target.password) {
       if (pools.get(role) === entry) {
         const fresh = createEntry(role, current);
@@ -52,8 +68,8 @@ async function getPool(role: DatabaseRole): Promise<Pool> {
   return entry.pool;
 }
 
-function createEntry(role: DatabaseRole, known?: MysqlTarget): PoolEntry {
-  const target = known ? Promise.resolve(known) : resolveMysqlTarget(role);
+function createEntry(role: PoolKey, known?: MysqlTarget): PoolEntry {
+  const target = known ? Promise.resolve(known) : resolveTarget(role);
   const entry: PoolEntry = { target, pool: target.then(createPool), checkedAt: Date.now() };
   pools.set(role, entry);
   // A failed creation (e.g. the secret could not be read) is retried by the next caller.
@@ -84,7 +100,7 @@ function retire(pool: Promise<Pool>): void {
   }, retiredPoolGraceMs).unref();
 }
 
-/** Ends both pools (tests, scripts, graceful shutdown). The next use creates them anew. */
+/** Ends every pool (tests, scripts, graceful shutdown). The next use creates them anew. */
 export async function closePools(): Promise<void> {
   const open = [...pools.values()];
   pools.clear();

@@ -7,7 +7,10 @@
  *   reservation:<id>:floor                    the lowest version that may be cached (TTL 1 day)
  *   customer:<id>:reservations:version        list version: pages live under ...:v<version>:<page>
  *   driver:<id>:reservations:version          the same for a driver's assignments
- *   availability:version                      every availability answer (it spans all drivers)
+ *   availability:version                      every availability answer (it spans all drivers); bumped
+ *                                             by every invalidation, so it also versions the operator's
+ *                                             list of all reservations (all:reservations:v<version>:<page>)
+ *   <entry or page key>:lease                 a reader's short lease to fill that key (stampede guard)
  *
  * Invalidation deletes the reservation's entry, INCRs the three list versions (so one write drops
  * every page of those lists: readers build page keys from the current version) and raises the
@@ -16,6 +19,7 @@
  * default `volatile-lru` they are never evicted, so a version never goes back and revives old pages.
  * Page and entry keys must carry a TTL.
  */
+import type { Redis } from "ioredis";
 import { getRedisClient } from "../cache/redis-client.js";
 
 export * as ReservationCache from "./query-cache.js";
@@ -35,6 +39,10 @@ export const keys = {
     `${prefix}driver:${driverId}:reservations:v${listVersion}:${page}`,
   availabilityVersion: () => `${prefix}availability:version`,
   availabilityPage: (listVersion: number, query: string) => `${prefix}availability:v${listVersion}:${query}`,
+  /** Every reservation (operators): versioned by availabilityVersion, which every invalidation bumps. */
+  allListPage: (globalVersion: number, page: string) => `${prefix}all:reservations:v${globalVersion}:${page}`,
+  /** Held by the one reader filling `key`; the others wait for the entry instead of reading the database. */
+  lease: (key: string) => `${key}:lease`,
 } as const;
 
 /** KEYS[1] floor; ARGV[1] version, ARGV[2] ttl. Sets the floor only upwards; returns the floor. */
@@ -88,8 +96,15 @@ export async function invalidate(target: InvalidationTarget): Promise<void> {
  * already been written (the floor is higher): a reader holding a stale replica row stores nothing.
  * Returns whether it was stored.
  */
-export async function storeIfCurrent(reservationId: string, version: number, value: string, ttlSeconds: number): Promise<boolean> {
-  const redis = await getRedisClient();
+export async function storeIfCurrent(
+  reservationId: string,
+  version: number,
+  value: string,
+  ttlSeconds: number,
+  /** The query service passes its own fail-fast client; default the shared one. */
+  client?: Redis,
+): Promise<boolean> {
+  const redis = client ?? (await getRedisClient());
   const stored = await redis.eval(
     storeIfCurrentScript,
     2,
@@ -100,4 +115,15 @@ export async function storeIfCurrent(reservationId: string, version: number, val
     ttlSeconds,
   );
   return stored === 1;
+}
+
+/**
+ * The version floors of `reservationIds`, in order (0 where none is set): a row read below its
+ * floor is older than what the workflow last wrote, i.e. the replica has not caught up yet.
+ */
+export async function readFloors(reservationIds: readonly string[], client?: Redis): Promise<number[]> {
+  if (reservationIds.length === 0) return [];
+  const redis = client ?? (await getRedisClient());
+  const floors = await redis.mget(...reservationIds.map((id) => keys.versionFloor(id)));
+  return floors.map((floor) => Number(floor ?? 0));
 }

@@ -23,8 +23,24 @@ function commonErrors(route: RouteDeclaration, contract: RouteContract) {
   return errors;
 }
 
-function registerApi(registry: OpenAPIRegistry, api: HttpApiDeclaration): void {
-  for (const [routeKey, route] of Object.entries(api.routes)) {
+/**
+ * Every declared route once, tagged with each API that serves it: a route two APIs share (each
+ * service's GET /health) is one operation in this document.
+ */
+function routesOf(apis: readonly HttpApiDeclaration[]): Map<string, { route: RouteDeclaration; tags: string[] }> {
+  const routes = new Map<string, { route: RouteDeclaration; tags: string[] }>();
+  for (const api of apis) {
+    for (const [routeKey, route] of Object.entries(api.routes)) {
+      const seen = routes.get(routeKey);
+      if (seen) seen.tags.push(api.name);
+      else routes.set(routeKey, { route, tags: [api.name] });
+    }
+  }
+  return routes;
+}
+
+function registerRoutes(registry: OpenAPIRegistry, apis: readonly HttpApiDeclaration[]): void {
+  for (const [routeKey, { route, tags }] of routesOf(apis)) {
     const [method, path] = routeKey.split(" ") as [string, string];
     const contract = routeContracts[routeKey as keyof typeof routeContracts] as RouteContract | undefined;
     if (!contract) throw new Error(`Route ${routeKey} has no contract in route-contracts.ts`);
@@ -45,7 +61,7 @@ function registerApi(registry: OpenAPIRegistry, api: HttpApiDeclaration): void {
       method: method.toLowerCase() as "get" | "post",
       path,
       summary: route.summary,
-      tags: [api.name],
+      tags,
       ...(route.auth === "jwt" ? { security: [{ bearerAuth: [] }] } : {}),
       request: {
         ...(contract.request?.params ? { params: contract.request.params as z.ZodObject } : {}),
@@ -69,7 +85,7 @@ export function buildOpenApiDocument() {
     bearerFormat: "JWT",
     description: "A Cognito (locally: the local issuer's) id token; `cognito:groups` holds the role.",
   });
-  for (const api of httpApis) registerApi(registry, api);
+  registerRoutes(registry, httpApis);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: {
