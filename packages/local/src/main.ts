@@ -96,8 +96,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
   try {
     await mkdir(logsDir(haulDir), { recursive: true });
-    const accessLogFile = openLog(path.join(logsDir(haulDir), `${reservationApi.name}-access.log`));
-    started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: accessLogFile.path.toString(), stop: () => closeLog(accessLogFile) });
 
     // stdout to a terminal or file is written synchronously: one write per request would cost a
     // system call each on the event loop that serves the requests, so lines are sent in batches.
@@ -154,44 +152,30 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       });
     }
 
-    const gateway = await withPort(reservationApi.name, ports.reservationApi, () =>
-      startHttpApiGateway({
-        api: reservationApi,
-        cors,
-        authorizer: { issuer: identity.issuer, audience: [localAudience] },
-        host,
-        port: ports.reservationApi,
-        root: repoRoot,
-        resourcePrefix: `${localStage}-${appName}`,
-        region,
-        accessLog: (line) => {
-          accessLogFile.write(line + "\n");
-          if (!options.quiet) terminal.write(compactAccessLine(line) + "\n");
-        },
-      }),
-    );
-    started.push({ service: reservationApi.name, standsInFor: "API Gateway HTTP API + JWT authorizer", url: gateway.url, stop: gateway.stop });
-
-    // The read side is a service of its own: the same gateway code, its own port and access log.
-    const queryAccessLogFile = openLog(path.join(logsDir(haulDir), `${queryApi.name}-access.log`));
-    started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: queryAccessLogFile.path.toString(), stop: () => closeLog(queryAccessLogFile) });
-    const queryGateway = await withPort(queryApi.name, ports.queryApi, () =>
-      startHttpApiGateway({
-        api: queryApi,
-        cors,
-        authorizer: { issuer: identity.issuer, audience: [localAudience] },
-        host,
-        port: ports.queryApi,
-        root: repoRoot,
-        resourcePrefix: `${localStage}-${appName}`,
-        region,
-        accessLog: (line) => {
-          queryAccessLogFile.write(line + "\n");
-          if (!options.quiet) terminal.write(compactAccessLine(line) + "\n");
-        },
-      }),
-    );
-    started.push({ service: queryApi.name, standsInFor: "API Gateway HTTP API + JWT authorizer", url: queryGateway.url, stop: queryGateway.stop });
+    // Each HTTP API of the declaration: the same gateway code, its own port and access log.
+    const apiUrls: Record<string, string> = {};
+    for (const [api, port] of [[reservationApi, ports.reservationApi], [queryApi, ports.queryApi]] as const) {
+      const accessLog = openLog(path.join(logsDir(haulDir), `${api.name}-access.log`));
+      started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: accessLog.path.toString(), stop: () => closeLog(accessLog) });
+      const gateway = await withPort(api.name, port, () =>
+        startHttpApiGateway({
+          api,
+          cors,
+          authorizer: { issuer: identity.issuer, audience: [localAudience] },
+          host,
+          port,
+          root: repoRoot,
+          resourcePrefix: `${localStage}-${appName}`,
+          region,
+          accessLog: (line) => {
+            accessLog.write(line + "\n");
+            if (!options.quiet) terminal.write(compactAccessLine(line) + "\n");
+          },
+        }),
+      );
+      started.push({ service: api.name, standsInFor: "API Gateway HTTP API + JWT authorizer", url: gateway.url, stop: gateway.stop });
+      apiUrls[api.name] = gateway.url;
+    }
 
     const stackOutputs: StackOutputs = {
       [stackName("Identity")]: { IssuerUrl: identity.issuer, JwksUrl: identity.jwksUrl, UserPoolClientId: localAudience },
@@ -201,8 +185,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
       [stackName("Messaging")]: messagingOutputs(driverNotifications),
       [stackName("Workflow")]: { ReservationStateMachineArn: stepFunctions.stateMachineArn, StepFunctionsEndpoint: stepFunctions.endpoint },
-      [stackName(reservationApi.name)]: { [`${reservationApi.name}Url`]: gateway.url },
-      [stackName(queryApi.name)]: { [`${queryApi.name}Url`]: queryGateway.url },
+      ...Object.fromEntries(Object.entries(apiUrls).map(([name, url]) => [stackName(name), { [`${name}Url`]: url }])),
     };
     const file = outputsFile(haulDir);
     await writeOutputs(file, stackOutputs);

@@ -6,6 +6,7 @@
  */
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import type { ReservationRecord } from "../reservation/reservation.js";
+import { toReservationRecord } from "../reservation/store.js";
 import type { ReservationStatus } from "../reservation/status.js";
 import type { TruckClass } from "../user.js";
 import type { CursorPosition } from "./cursor.js";
@@ -34,7 +35,7 @@ const columns = `id, customer_id, driver_id, status, status_reason, status_chang
 
 export async function findReservation(pool: Pool, id: string): Promise<ReservationRecord | undefined> {
   const [rows] = await pool.execute<RowDataPacket[]>(`SELECT ${columns} FROM reservations WHERE id = ?`, [id]);
-  return rows[0] ? toRecord(rows[0]) : undefined;
+  return rows[0] ? toReservationRecord(rows[0]) : undefined;
 }
 
 export async function listReservations(pool: Pool, scope: ListScope, slice: ListSlice): Promise<ReservationRecord[]> {
@@ -68,7 +69,7 @@ export async function listReservations(pool: Pool, scope: ListScope, slice: List
       ORDER BY window_start, id LIMIT ${Number(slice.limit)}`,
     values,
   );
-  return rows.map(toRecord);
+  return rows.map(toReservationRecord);
 }
 
 /** Whether `id` is a driver (an operator asking for an unknown driver gets a 404). */
@@ -97,25 +98,3 @@ export async function findAvailableDrivers(pool: Pool, from: string, to: string)
   }));
 }
 
-function toRecord(row: RowDataPacket): ReservationRecord {
-  return {
-    id: String(row.id),
-    customerId: String(row.customer_id),
-    driverId: String(row.driver_id),
-    status: row.status as ReservationStatus,
-    statusReason: row.status_reason === null ? null : String(row.status_reason),
-    statusChangedAt: iso(row.status_changed_at),
-    pickup: { lat: Number(row.pickup_lat), lon: Number(row.pickup_lon), address: String(row.pickup_address) },
-    dropoff: { lat: Number(row.dropoff_lat), lon: Number(row.dropoff_lon), address: String(row.dropoff_address) },
-    window: { start: iso(row.window_start), end: iso(row.window_end) },
-    cargo: { weightKg: Number(row.cargo_weight_kg), description: String(row.cargo_description) },
-    version: Number(row.version),
-    correlationId: row.correlation_id === null ? null : String(row.correlation_id),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-  };
-}
-
-function iso(value: unknown): string {
-  return (value instanceof Date ? value : new Date(String(value))).toISOString();
-}

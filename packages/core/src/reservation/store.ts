@@ -180,6 +180,11 @@ export async function inTransaction<T>(work: (connection: PoolConnection) => Pro
 }
 
 function rowToReservation(row: RowDataPacket): StoredReservation {
+  return { ...toReservationRecord(row), requestHash: String(row.request_hash) };
+}
+
+/** A `reservations` row as the domain sees it; the query service's reader reads rows the same way. */
+export function toReservationRecord(row: RowDataPacket): ReservationRecord {
   return {
     id: String(row.id),
     customerId: String(row.customer_id),
@@ -192,7 +197,6 @@ function rowToReservation(row: RowDataPacket): StoredReservation {
     window: { start: iso(row.window_start), end: iso(row.window_end) },
     cargo: { weightKg: Number(row.cargo_weight_kg), description: String(row.cargo_description) },
     version: Number(row.version),
-    requestHash: String(row.request_hash),
     correlationId: row.correlation_id === null ? null : String(row.correlation_id),
     createdAt: iso(row.created_at),
     updatedAt: iso(row.updated_at),
