@@ -4,6 +4,7 @@ import { Auth } from "./stacks/Auth.js";
 import { Data } from "./stacks/Data.js";
 import { Messaging } from "./stacks/Messaging.js";
 import { Network } from "./stacks/Network.js";
+import { QueryApi } from "./stacks/QueryApi.js";
 import { ReservationApi } from "./stacks/ReservationApi.js";
 import { stageProfile } from "./stacks/stage-profile.js";
 import { Workflow } from "./stacks/Workflow.js";
@@ -25,6 +26,6 @@ export default {
       tracing: "active",
       loggingFormat: LoggingFormat.JSON,
     });
-    app.stack(Network).stack(Data).stack(Auth).stack(Messaging).stack(Workflow).stack(ReservationApi);
+    app.stack(Network).stack(Data).stack(Auth).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi);
   },
 } satisfies SSTConfig;

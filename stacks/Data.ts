@@ -46,6 +46,8 @@ export function Data({ stack, app }: StackContext) {
   /** The variables that point a function at each store, by what it uses (stacks/function-access.ts). */
   const environment = {
     primary: { ...mysqlServer, HAUL_MYSQL_SECRET_ARN: mysql.adminSecret.secretArn },
+    // The primary as the read-only user haul_reader: no admin secret in sight.
+    primaryReadOnly: { ...mysqlServer, HAUL_MYSQL_READER_SECRET_ARN: mysql.readerSecret.secretArn },
     // Replica connections log in as the read-only user.
     replica: {
       ...mysqlServer,

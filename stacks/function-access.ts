@@ -41,23 +41,17 @@ export function functionAccess({ network, data, reservationWorkflow }: FunctionA
     environment: data.environment.tables[key],
     grant: (grantee) => data.tables[key].cdk.table.grantReadWriteData(grantee),
   });
+  // One function per secret, so that two uses of the same login (replica, primaryReadOnly) grant it once.
+  const readAdminSecret = (grantee: IGrantable) => data.mysql.adminSecret.grantRead(grantee);
+  const readReaderSecret = (grantee: IGrantable) => data.mysql.readerSecret.grantRead(grantee);
+  const readRedisToken = (grantee: IGrantable) => data.redis.authTokenSecret.grantRead(grantee);
   // Lazy, so that a use whose resource this stack cannot see fails only when a function asks for it.
   const byUse: { readonly [U in FunctionUse]: () => UseAccess } = {
-    primary: () => ({
-      inVpc: true,
-      environment: data.environment.primary,
-      grant: (grantee) => data.mysql.adminSecret.grantRead(grantee),
-    }),
-    replica: () => ({
-      inVpc: true,
-      environment: data.environment.replica,
-      grant: (grantee) => data.mysql.readerSecret.grantRead(grantee),
-    }),
-    redis: () => ({
-      inVpc: true,
-      environment: data.environment.redis,
-      grant: (grantee) => data.redis.authTokenSecret.grantRead(grantee),
-    }),
+    primary: () => ({ inVpc: true, environment: data.environment.primary, grant: readAdminSecret }),
+    // The read-only user on the primary: the reader's secret, never the admin's.
+    primaryReadOnly: () => ({ inVpc: true, environment: data.environment.primaryReadOnly, grant: readReaderSecret }),
+    replica: () => ({ inVpc: true, environment: data.environment.replica, grant: readReaderSecret }),
+    redis: () => ({ inVpc: true, environment: data.environment.redis, grant: readRedisToken }),
     idempotencyTable: () => table("idempotency"),
     trackingSessionsTable: () => table("trackingSessions"),
     reservationWorkflow: () => {
@@ -80,7 +74,7 @@ export function functionAccess({ network, data, reservationWorkflow }: FunctionA
       return { ...placement, environment: Object.assign({}, ...accesses.map((access) => access.environment)) };
     },
     grant(grantee, uses) {
-      for (const access of accessesOf(uses)) access.grant(grantee);
+      for (const grant of new Set(accessesOf(uses).map((access) => access.grant))) grant(grantee);
     },
   };
 }

@@ -10,11 +10,14 @@ import { beforeAll, describe, expect, test } from "vitest";
 import {
   cors,
   driverNotifications,
+  httpApis,
+  queryApi,
   reservationApi,
   reservationWorkflow,
   tableNameVariable,
   tables,
   type FunctionUse,
+  type HttpApiDeclaration,
   type RouteDeclaration,
   type WorkflowTaskDeclaration,
 } from "../../packages/functions/src/declarations.js";
@@ -23,6 +26,7 @@ import { Data, mysqlPort, readerUserName, redisPort } from "../Data.js";
 import { hashDirectory } from "../hash-directory.js";
 import { Messaging } from "../Messaging.js";
 import { Network } from "../Network.js";
+import { QueryApi } from "../QueryApi.js";
 import { ReservationApi } from "../ReservationApi.js";
 import { Workflow } from "../Workflow.js";
 import { listHttpApiRouteKeys, synthesizeApp, synthesizedHttpApiRouteKeys, testRegion, type SynthesizedApp } from "./support/synth-app.js";
@@ -45,6 +49,7 @@ let auth: Template;
 let messaging: Template;
 let workflow: Template;
 let api: Template;
+let query: Template;
 
 beforeAll(async () => {
   synthesized = await synthesizeApp({ stage: "test" });
@@ -54,6 +59,7 @@ beforeAll(async () => {
   messaging = synthesized.template(Messaging);
   workflow = synthesized.template(Workflow);
   api = synthesized.template(ReservationApi);
+  query = synthesized.template(QueryApi);
 }, 180_000);
 
 /**
@@ -62,6 +68,7 @@ beforeAll(async () => {
  */
 const variablesOfUse: Record<FunctionUse, readonly string[]> = {
   primary: ["HAUL_MYSQL_HOST", "HAUL_MYSQL_PORT", "HAUL_MYSQL_DATABASE", "HAUL_MYSQL_SECRET_ARN"],
+  primaryReadOnly: ["HAUL_MYSQL_HOST", "HAUL_MYSQL_PORT", "HAUL_MYSQL_DATABASE", "HAUL_MYSQL_READER_SECRET_ARN"],
   replica: ["HAUL_MYSQL_HOST", "HAUL_MYSQL_REPLICA_HOST", "HAUL_MYSQL_PORT", "HAUL_MYSQL_DATABASE", "HAUL_MYSQL_READER_SECRET_ARN"],
   redis: ["HAUL_REDIS_URL", "HAUL_REDIS_AUTH_SECRET_ARN"],
   idempotencyTable: [tableNameVariable(tables.idempotency)],
@@ -69,23 +76,32 @@ const variablesOfUse: Record<FunctionUse, readonly string[]> = {
   reservationWorkflow: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
 };
 /** Uses that live in the VPC: a function with one of them must run there. */
-const vpcUses: ReadonlySet<FunctionUse> = new Set(["primary", "replica", "redis"]);
+const vpcUses: ReadonlySet<FunctionUse> = new Set(["primary", "primaryReadOnly", "replica", "redis"]);
 /** What every Haul function has, whatever it uses: SST's variables and the Powertools service name. */
 const baseVariables = ["AWS_NODEJS_CONNECTION_REUSE_ENABLED", "POWERTOOLS_SERVICE_NAME", "SST_APP", "SST_SSM_PREFIX", "SST_STAGE"];
-const secretOfUse = { primary: "MysqlPrimarySecret", replica: "MysqlReaderSecret", redis: "RedisAuthToken" } as const;
+/** The logical id prefix of the secret each use reads: the replica and the primary read-only share the reader's login. */
+const secretOfUse = {
+  primary: "MysqlPrimarySecret",
+  primaryReadOnly: "MysqlReaderSecret",
+  replica: "MysqlReaderSecret",
+  redis: "RedisAuthToken",
+} as const satisfies Partial<Record<FunctionUse, string>>;
+const secrets = [...new Set(Object.values(secretOfUse))];
+/** How grantedAccess names what a use is granted: a secret by its logical id prefix, anything else by the use. */
+const grantOfUse = (use: FunctionUse): string => (use in secretOfUse ? `secret ${secretOfUse[use as keyof typeof secretOfUse]}` : use);
 
 const sameActions = (statement: PolicyStatement, actions: readonly string[]) =>
   JSON.stringify([statement.Action].flat().sort()) === JSON.stringify([...actions].sort());
 
-/** The use each statement of a function's policy serves; X-Ray's are left out, anything else is named as unexpected. */
-function grantedUses(statements: readonly PolicyStatement[]): string[] {
+/** What each statement of a function's policy grants, named as grantOfUse names it; X-Ray's are left out, anything else is named as unexpected. */
+function grantedAccess(statements: readonly PolicyStatement[]): string[] {
   const [stateMachineId] = onlyResourceOfType(workflow, "AWS::StepFunctions::StateMachine");
   const startExecutionResource = importOf(workflow, { Ref: stateMachineId });
   return statements.flatMap((statement) => {
     if (statement.Resource === "*" && sameActions(statement, ["xray:PutTraceSegments", "xray:PutTelemetryRecords"])) return [];
     if (sameActions(statement, ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"])) {
-      const use = (Object.keys(secretOfUse) as Array<keyof typeof secretOfUse>).filter((key) => mentions(statement.Resource, secretOfUse[key]));
-      if (use.length === 1) return use;
+      const secret = secrets.filter((name) => mentions(statement.Resource, name));
+      if (secret.length === 1) return [`secret ${secret[0]}`];
     }
     if ([statement.Action].flat().includes("dynamodb:PutItem")) {
       const use = Object.entries(tables).filter(([, table]) => mentions(statement.Resource, `${table.name}Table`));
@@ -120,7 +136,8 @@ function expectAccessAsDeclared(template: Template, handler: string, uses: reado
 
   const statements = rolePolicyStatements(template, roleId!);
   expect(statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.endsWith("*"))).toEqual([]);
-  expect(grantedUses(statements).sort()).toEqual([...declared].sort());
+  // Once each: two uses of one login (replica, primaryReadOnly) grant its secret once.
+  expect(grantedAccess(statements).sort()).toEqual([...new Set(declared.map(grantOfUse))].sort());
 }
 
 describe("Network", () => {
@@ -620,17 +637,22 @@ describe("Workflow", () => {
   });
 });
 
-describe("ReservationApi", () => {
-  const declaredRoutes = Object.entries(reservationApi.routes);
+/** Each HTTP service: a stack of its own, named as its declaration, whose template the tests read. */
+const serviceApis: ReadonlyArray<readonly [name: string, declaration: HttpApiDeclaration, template: () => Template]> = [
+  [reservationApi.name, reservationApi, () => api],
+  [queryApi.name, queryApi, () => query],
+];
 
-  test("serves exactly the declared routes", async () => {
-    const declaredKeys = Object.keys(reservationApi.routes).sort();
-    expect(listHttpApiRouteKeys(api)).toEqual(declaredKeys);
-    expect(await synthesizedHttpApiRouteKeys()).toEqual({ [reservationApi.name]: declaredKeys });
+describe.each(serviceApis)("%s", (_name, declaration, templateOf) => {
+  const declaredRoutes = Object.entries<RouteDeclaration>(declaration.routes);
+
+  test("has one HTTP API of its own, serving exactly the declared routes", () => {
+    onlyResourceOfType(templateOf(), "AWS::ApiGatewayV2::Api");
+    expect(listHttpApiRouteKeys(templateOf())).toEqual(Object.keys(declaration.routes).sort());
   });
 
   test("checks tokens with a JWT authorizer: the Cognito issuer, the app client as audience", () => {
-    const [, authorizer] = onlyResourceOfType(api, "AWS::ApiGatewayV2::Authorizer");
+    const [, authorizer] = onlyResourceOfType(templateOf(), "AWS::ApiGatewayV2::Authorizer");
     expect(authorizer.Properties).toMatchObject({ AuthorizerType: "JWT", IdentitySource: ["$request.header.Authorization"] });
     const { Audience, Issuer } = authorizer.Properties?.JwtConfiguration;
     expect(Audience).toHaveLength(1);
@@ -640,23 +662,23 @@ describe("ReservationApi", () => {
   });
 
   test.each(declaredRoutes)("guards %s as declared", (routeKey, route) => {
-    const [authorizerId] = onlyResourceOfType(api, "AWS::ApiGatewayV2::Authorizer");
+    const [authorizerId] = onlyResourceOfType(templateOf(), "AWS::ApiGatewayV2::Authorizer");
     const expected =
       route.auth === "jwt"
         ? { AuthorizationType: "JWT", AuthorizerId: { Ref: authorizerId } }
         : { AuthorizationType: "NONE", AuthorizerId: Match.absent() };
-    api.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: routeKey, ...expected });
+    templateOf().hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: routeKey, ...expected });
   });
 
   test.each(declaredRoutes)("runs %s on its declared handler", (routeKey, route) => {
-    const [, cfnRoute] = resourcesOfType(api, "AWS::ApiGatewayV2::Route").find(([, r]) => r.Properties?.RouteKey === routeKey)!;
+    const [, cfnRoute] = resourcesOfType(templateOf(), "AWS::ApiGatewayV2::Route").find(([, r]) => r.Properties?.RouteKey === routeKey)!;
     const integrationId = String(cfnRoute.Properties?.Target["Fn::Join"][1][1].Ref);
-    const functionId = referencedLogicalId(api.toJSON().Resources[integrationId].Properties.IntegrationUri);
-    expect(api.toJSON().Resources[functionId!].Properties.Handler).toBe(route.handler);
+    const functionId = referencedLogicalId(templateOf().toJSON().Resources[integrationId].Properties.IntegrationUri);
+    expect(templateOf().toJSON().Resources[functionId!].Properties.Handler).toBe(route.handler);
   });
 
   test("answers CORS as declared", () => {
-    api.hasResourceProperties("AWS::ApiGatewayV2::Api", {
+    templateOf().hasResourceProperties("AWS::ApiGatewayV2::Api", {
       ProtocolType: "HTTP",
       CorsConfiguration: {
         AllowOrigins: [...cors.allowOrigins],
@@ -670,19 +692,30 @@ describe("ReservationApi", () => {
   });
 
   test("writes access logs to a log group that expires", () => {
-    const [logGroupId, logGroup] = onlyResourceOfType(api, "AWS::Logs::LogGroup");
+    const [logGroupId, logGroup] = onlyResourceOfType(templateOf(), "AWS::Logs::LogGroup");
     expect(logGroup.Properties?.RetentionInDays).toBeGreaterThan(0);
-    api.hasResourceProperties("AWS::ApiGatewayV2::Stage", {
+    templateOf().hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       AccessLogSettings: { DestinationArn: { "Fn::GetAtt": [logGroupId, "Arn"] }, Format: Match.stringLikeRegexp("requestId") },
     });
   });
 
-  const routesWithUses = Object.entries<RouteDeclaration>(reservationApi.routes);
-
-  test.each(routesWithUses)("gives %s's function exactly the environment, VPC placement and grants of its declared uses", (_routeKey, route) => {
-    expectAccessAsDeclared(api, route.handler, route.uses);
+  test.each(declaredRoutes)("gives %s's function exactly the environment, VPC placement and grants of its declared uses", (_routeKey, route) => {
+    expectAccessAsDeclared(templateOf(), route.handler, route.uses);
   });
 
+  test("points functions at MySQL's non-default port and Redis over TLS", () => {
+    const [, health] = functionByHandler(templateOf(), declaration.routes["GET /health"]!.handler);
+    const variables = health.Properties?.Environment.Variables;
+    expect(variables.HAUL_MYSQL_PORT).toBe(String(mysqlPort));
+    expect(variables.HAUL_REDIS_URL["Fn::Join"][1][0]).toBe("rediss://");
+  });
+
+  test("outputs its URL", () => {
+    expect(Object.keys(templateOf().toJSON().Outputs)).toContain(`${declaration.name}Url`);
+  });
+});
+
+describe("ReservationApi", () => {
   test("keeps the public OpenAPI document away from every secret, table and the VPC", () => {
     const [, fn] = functionByHandler(api, reservationApi.routes["GET /openapi.json"].handler);
     expect(fn.Properties?.VpcConfig).toBeUndefined();
@@ -712,17 +745,84 @@ describe("ReservationApi", () => {
     }
   });
 
-  test("points functions at MySQL's non-default port and Redis over TLS", () => {
-    const [, health] = functionByHandler(api, reservationApi.routes["GET /health"].handler);
-    const variables = health.Properties?.Environment.Variables;
-    expect(variables.HAUL_MYSQL_PORT).toBe(String(mysqlPort));
-    expect(variables.HAUL_REDIS_URL["Fn::Join"][1][0]).toBe("rediss://");
+});
+
+describe("QueryApi", () => {
+  const queryRoutes = Object.entries<RouteDeclaration>(queryApi.routes);
+  const functionsOf = (template: Template) => resourcesOfType(template, "AWS::Lambda::Function");
+  const readerSecretId = () => {
+    const found = resourcesOfType(data, "AWS::SecretsManager::Secret").filter(
+      ([, secret]) => secret.Properties?.GenerateSecretString?.SecretStringTemplate === JSON.stringify({ username: readerUserName }),
+    );
+    expect(found).toHaveLength(1);
+    return found[0]![0];
+  };
+  const instanceId = (replica: boolean) => {
+    const found = resourcesOfType(data, "AWS::RDS::DBInstance").filter(([, db]) => Boolean(db.Properties?.SourceDBInstanceIdentifier) === replica);
+    expect(found).toHaveLength(1);
+    return found[0]![0];
+  };
+
+  test("is a stack of its own that needs neither the write side nor the workflow", () => {
+    const text = JSON.stringify(query.toJSON());
+    expect(text).not.toContain("test-haul-ReservationApi");
+    expect(text).not.toContain("test-haul-Workflow");
+    expect(text).not.toContain("test-haul-Messaging");
   });
 
-  test("outputs its URL", () => {
-    expect(Object.keys(api.toJSON().Outputs)).toContain(`${reservationApi.name}Url`);
+  test("has no function but its declared routes' (and SST's own)", () => {
+    const haulFunctions = functionsOf(query).filter(([, fn]) => String(fn.Properties?.Handler).startsWith("packages/"));
+    expect(haulFunctions.map(([, fn]) => fn.Properties?.Handler).sort()).toEqual(queryRoutes.map(([, route]) => route.handler).sort());
+  });
+
+  test.each(queryRoutes)("runs %s in the VPC as the read-only user, on the replica and on the primary, with the Redis endpoint", (_routeKey, route) => {
+    const [, fn] = functionByHandler(query, route.handler);
+    const variables = fn.Properties?.Environment.Variables;
+    expect(fn.Properties?.VpcConfig?.SubnetIds?.length).toBeGreaterThan(0);
+    expect(variables.HAUL_MYSQL_READER_SECRET_ARN).toEqual(importOf(data, { Ref: readerSecretId() }));
+    expect(variables.HAUL_MYSQL_REPLICA_HOST).toEqual(importOf(data, { "Fn::GetAtt": [instanceId(true), "Endpoint.Address"] }));
+    expect(variables.HAUL_MYSQL_HOST).toEqual(importOf(data, { "Fn::GetAtt": [instanceId(false), "Endpoint.Address"] }));
+    expect(variables.HAUL_MYSQL_DATABASE).toBe("haul");
+    expect(mentions(variables.HAUL_REDIS_URL, "Redis")).toBe(true);
+    expect(mentions(variables.HAUL_REDIS_AUTH_SECRET_ARN, "RedisAuthToken")).toBe(true);
+  });
+
+  test("gives no function the admin secret: neither its ARN nor the right to read it", () => {
+    expect(functionsOf(query).length).toBeGreaterThan(0);
+    for (const [, fn] of functionsOf(query)) {
+      expect(fn.Properties?.Environment?.Variables?.HAUL_MYSQL_SECRET_ARN).toBeUndefined();
+      expect(mentions(fn.Properties?.Environment, "MysqlPrimarySecret")).toBe(false);
+    }
+    for (const [, policy] of resourcesOfType(query, "AWS::IAM::Policy")) {
+      expect(mentions(policy.Properties?.PolicyDocument, "MysqlPrimarySecret")).toBe(false);
+    }
+    // Nor any write path of the write side.
+    const actions = resourcesOfType(query, "AWS::IAM::Policy").flatMap(([, policy]) =>
+      (policy.Properties?.PolicyDocument.Statement as PolicyStatement[]).flatMap((statement) => [statement.Action].flat()),
+    );
+    expect(actions.filter((action) => /^(states|dynamodb|sns|sqs):/.test(action))).toEqual([]);
+  });
+
+  test("grants its route functions the reader's secret and the Redis token, and no other secret", () => {
+    for (const [, route] of queryRoutes) {
+      const [, fn] = functionByHandler(query, route.handler);
+      const secretStatements = rolePolicyStatements(query, referencedLogicalId(fn.Properties?.Role)!).filter((statement) =>
+        [statement.Action].flat().some((action) => action.startsWith("secretsmanager:")),
+      );
+      expect(secretStatements.map((statement) => statement.Resource).sort(bySerialization)).toEqual(
+        [importOf(data, { Ref: readerSecretId() }), importOf(data, { Ref: onlyRedisTokenId() })].sort(bySerialization),
+      );
+    }
   });
 });
+
+const bySerialization = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
+const onlyRedisTokenId = () => {
+  const [, redis] = onlyResourceOfType(data, "AWS::ElastiCache::ReplicationGroup");
+  const found = resourcesOfType(data, "AWS::SecretsManager::Secret").filter(([id]) => mentions(redis.Properties?.AuthToken, id));
+  expect(found).toHaveLength(1);
+  return found[0]![0];
+};
 
 describe("the whole app", () => {
   test("runs every function on nodejs22.x (the runtime the L1 suppression vouches for)", () => {
@@ -759,7 +859,21 @@ describe("the whole app", () => {
 
   test("names stacks <stage>-haul-<Stack>, as the outputs file expects", () => {
     expect([...synthesized.templates().keys()].sort()).toEqual(
-      ["test-haul-Auth", "test-haul-Data", "test-haul-Messaging", "test-haul-Network", "test-haul-ReservationApi", "test-haul-Workflow"],
+      [
+        "test-haul-Auth",
+        "test-haul-Data",
+        "test-haul-Messaging",
+        "test-haul-Network",
+        "test-haul-QueryApi",
+        "test-haul-ReservationApi",
+        "test-haul-Workflow",
+      ],
+    );
+  });
+
+  test("gives every declared HTTP API a stack of its own, with exactly its routes", async () => {
+    expect(await synthesizedHttpApiRouteKeys()).toEqual(
+      Object.fromEntries(httpApis.map((declaration) => [declaration.name, Object.keys(declaration.routes).sort()])),
     );
   });
 });

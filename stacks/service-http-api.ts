@@ -1,0 +1,55 @@
+import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { use, type Function as SstFunction, type StackContext } from "sst/constructs";
+import type { HttpApiDeclaration, RouteDeclaration } from "../packages/functions/src/declarations.js";
+import { Auth } from "./Auth.js";
+import { Data } from "./Data.js";
+import { createDeclaredHttpApi, suppressPublicRouteFindings, type DeclaredHttpApi } from "./declared-http-api.js";
+import { functionAccess } from "./function-access.js";
+import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
+import { Network } from "./Network.js";
+import { stageProfile } from "./stage-profile.js";
+
+export interface ServiceHttpApiOptions {
+  /** POWERTOOLS_SERVICE_NAME of every route's function. */
+  readonly serviceName: string;
+  /** Given only to stacks whose routes start the workflow. */
+  readonly reservationWorkflow?: IStateMachine;
+}
+
+/**
+ * The stack body every Haul HTTP service shares: its API from the declaration behind the Cognito
+ * JWT authorizer, each route's function reaching exactly what the route declares it uses (VPC,
+ * environment, grants), the `<Name>Url` output, and the reviewed cdk-nag suppressions.
+ */
+export function createServiceHttpApi(
+  { stack, app }: StackContext,
+  declaration: HttpApiDeclaration,
+  options: ServiceHttpApiOptions,
+): { api: DeclaredHttpApi; functions: SstFunction[] } {
+  const profile = stageProfile(app.stage);
+  const auth = use(Auth);
+  const access = functionAccess({ network: use(Network), data: use(Data), reservationWorkflow: options.reservationWorkflow });
+
+  const api = createDeclaredHttpApi(stack, declaration, {
+    jwt: { issuer: auth.issuerUrl, audience: [auth.userPoolClientId] },
+    accessLogRetention: profile.logRetention,
+    functionDefaults: { environment: { POWERTOOLS_SERVICE_NAME: options.serviceName } },
+    // Each route's function reaches what its handler uses, and nothing else.
+    routeFunctionProps: (route) => access.props(route.uses),
+  });
+
+  const functions = Object.entries<RouteDeclaration>(declaration.routes).map(([routeKey, route]) => {
+    const fn = api.getFunction(routeKey);
+    if (!fn) throw new Error(`Route ${routeKey} has no function`);
+    access.grant(fn, route.uses);
+    return fn;
+  });
+
+  stack.addOutputs({ [`${declaration.name}Url`]: api.url });
+
+  suppressSstInternalFindings(stack);
+  suppressFunctionRoleFindings(functions);
+  suppressPublicRouteFindings(api, declaration);
+
+  return { api, functions };
+}
