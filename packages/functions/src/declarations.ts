@@ -213,7 +213,7 @@ export function tableNameVariable(table: Pick<TableDeclaration, "name">): string
 export const cors = {
   allowOrigins: ["*"],
   allowMethods: ["GET", "POST", "OPTIONS"],
-  allowHeaders: ["authorization", "content-type", "idempotency-key", "x-correlation-id"],
+  allowHeaders: ["authorization", "cache-control", "content-type", "idempotency-key", "x-correlation-id"],
   exposeHeaders: ["x-correlation-id", "location", "x-cache"],
   maxAgeSeconds: 600,
 } as const;

@@ -56,6 +56,14 @@ export const reservationReceipt = z
 export const reservationPath = z.object({ id: z.uuid().describe("The reservation id") });
 export const driverPath = z.object({ id: z.uuid().describe("The driver's user id") });
 
+/** Query routes answer from the cache unless the client asks for the database. */
+export const queryHeaders = z.object({
+  "cache-control": z
+    .string()
+    .optional()
+    .describe("`no-cache`: answer from the database, without reading or filling the cache (`x-cache: bypass`)"),
+});
+
 type RouteKeys<Api extends HttpApiDeclaration> = keyof Api["routes"] & string;
 
 /** One contract per declared route; the type makes a missing or extra route a compile error. */
@@ -110,14 +118,14 @@ export const routeContracts = {
   },
   // QueryApi (GET /health is shared with the ReservationApi above).
   "GET /reservations/{id}": {
-    request: { params: reservationPath },
+    request: { params: reservationPath, headers: queryHeaders },
     responses: {
       200: { description: "The reservation with its workflow progress; header `x-cache` says hit, miss or bypass", schema: ReservationView },
       404: { description: "No reservation with this id that the caller may see (another customer's is not found either)" },
     },
   },
   "GET /reservations": {
-    request: { query: ListReservationsQuery },
+    request: { query: ListReservationsQuery, headers: queryHeaders },
     responses: {
       200: {
         description:
@@ -128,7 +136,7 @@ export const routeContracts = {
     },
   },
   "GET /drivers/{id}/reservations": {
-    request: { params: driverPath, query: ListReservationsQuery },
+    request: { params: driverPath, query: ListReservationsQuery, headers: queryHeaders },
     responses: {
       200: { description: "The driver's reservations, by pickup time; header `x-cache` says hit, miss or bypass", schema: ReservationPage },
       403: { description: "A driver asking for another driver's reservations, or a customer" },
@@ -136,7 +144,7 @@ export const routeContracts = {
     },
   },
   "GET /drivers/available": {
-    request: { query: AvailabilityQuery },
+    request: { query: AvailabilityQuery, headers: queryHeaders },
     responses: {
       200: {
         description: "Drivers with a truck and no PENDING or CONFIRMED reservation overlapping [from, to); header `x-cache` says hit, miss or bypass",

@@ -69,7 +69,13 @@ export interface Cached<T> {
 // Deletes the lease only if this reader still holds it (it may have expired and passed on).
 const releaseScript = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-export async function readThrough<T>(context: CacheAsideContext, read: CacheAsideRead<T>): Promise<Cached<T>> {
+export interface ReadOptions {
+  /** Answer from the database, neither reading nor filling the cache (a client's `Cache-Control: no-cache`). */
+  readonly fresh?: boolean;
+}
+
+export async function readThrough<T>(context: CacheAsideContext, read: CacheAsideRead<T>, options: ReadOptions = {}): Promise<Cached<T>> {
+  if (options.fresh) return { value: await read.fill(undefined), cache: "bypass" };
   let redis: Redis;
   let key: string;
   let cached: string | null;

@@ -30,7 +30,7 @@ import { ForbiddenError, NotFoundError } from "../errors.js";
 import { ReservationCache, keys } from "../reservation/query-cache.js";
 import type { ReservationRecord } from "../reservation/reservation.js";
 import type { Role } from "../user.js";
-import { defaultLeaseSettings, readThrough, type CacheAccess, type CacheAsideLog, type Cached, type CacheOutcome, type LeaseSettings } from "./cache-aside.js";
+import { defaultLeaseSettings, readThrough, type CacheAccess, type CacheAsideLog, type Cached, type CacheOutcome, type LeaseSettings, type ReadOptions } from "./cache-aside.js";
 import { getQueryCacheClient } from "./cache-client.js";
 import { encodeCursor } from "./cursor.js";
 import { findAvailableDrivers, findReservation, isDriver, listReservations, type ListScope } from "./reader-store.js";
@@ -80,10 +80,10 @@ export interface ReservationQueriesOptions {
 }
 
 export interface ReservationQueries {
-  getReservation(viewer: Viewer, reservationId: string): Promise<Cached<ReservationView>>;
-  listReservations(viewer: Viewer, query: ListReservationsQuery): Promise<Cached<ReservationPage>>;
-  listDriverReservations(viewer: Viewer, driverId: string, query: ListReservationsQuery): Promise<Cached<ReservationPage>>;
-  listAvailableDrivers(query: AvailabilityQuery): Promise<Cached<AvailableDrivers>>;
+  getReservation(viewer: Viewer, reservationId: string, options?: ReadOptions): Promise<Cached<ReservationView>>;
+  listReservations(viewer: Viewer, query: ListReservationsQuery, options?: ReadOptions): Promise<Cached<ReservationPage>>;
+  listDriverReservations(viewer: Viewer, driverId: string, query: ListReservationsQuery, options?: ReadOptions): Promise<Cached<ReservationPage>>;
+  listAvailableDrivers(query: AvailabilityQuery, options?: ReadOptions): Promise<Cached<AvailableDrivers>>;
 }
 
 export const readerDatabase: ReaderDatabase = {
@@ -120,7 +120,7 @@ export function createReservationQueries(options: ReservationQueriesOptions = {}
     return ReservationCache.storeIfCurrent(row.id, row.version, JSON.stringify(row), ttls.reservationSeconds, redis);
   }
 
-  async function getReservation(viewer: Viewer, reservationId: string): Promise<Cached<ReservationView>> {
+  async function getReservation(viewer: Viewer, reservationId: string, options?: ReadOptions): Promise<Cached<ReservationView>> {
     const id = reservationId.toLowerCase();
     const notFound = () => new NotFoundError(`You have no reservation ${id}.`);
     if (!z.uuid().safeParse(id).success) throw notFound();
@@ -129,13 +129,13 @@ export function createReservationQueries(options: ReservationQueriesOptions = {}
       label: `reservation ${id}`,
       decode: (text) => JSON.parse(text) as ReservationRecord,
       fill: (cache) => fillReservation(id, cache),
-    });
+    }, options);
     // Visibility is checked after the cache: one entry serves the customer, the driver and operators.
     if (!found.value || !canSee(viewer, found.value)) throw notFound();
     return { value: toView(found.value), cache: found.cache };
   }
 
-  async function readPage(scope: ListScope, query: ListReservationsQuery): Promise<Cached<ReservationPage>> {
+  async function readPage(scope: ListScope, query: ListReservationsQuery, options?: ReadOptions): Promise<Cached<ReservationPage>> {
     const limit = query.limit ?? defaultPageSize;
     const slice = {
       ...(query.status ? { statuses: query.status } : {}),
@@ -173,27 +173,27 @@ export function createReservationQueries(options: ReservationQueriesOptions = {}
         await cache.attempt((redis) => redis.set(cache.key, JSON.stringify(page), "EX", ttls.listPageSeconds), null);
         return page;
       },
-    });
+    }, options);
   }
 
-  async function listReservationsOf(viewer: Viewer, query: ListReservationsQuery): Promise<Cached<ReservationPage>> {
-    return readPage(ownScope(viewer), query);
+  async function listReservationsOf(viewer: Viewer, query: ListReservationsQuery, options?: ReadOptions): Promise<Cached<ReservationPage>> {
+    return readPage(ownScope(viewer), query, options);
   }
 
-  async function listDriverReservations(viewer: Viewer, driverId: string, query: ListReservationsQuery): Promise<Cached<ReservationPage>> {
+  async function listDriverReservations(viewer: Viewer, driverId: string, query: ListReservationsQuery, options?: ReadOptions): Promise<Cached<ReservationPage>> {
     const id = driverId.toLowerCase();
     if (viewer.role === "customer") throw new ForbiddenError("A driver's reservations are for that driver and operators.");
     if (viewer.role === "driver" && viewer.userId.toLowerCase() !== id)
       throw new ForbiddenError("Drivers see their own reservations only.");
     if (!z.uuid().safeParse(id).success) throw new NotFoundError(`There is no driver ${id}.`);
-    const page = await readPage({ kind: "driver", driverId: id }, query);
+    const page = await readPage({ kind: "driver", driverId: id }, query, options);
     // Only an empty page can belong to an unknown id: ask then, not on every read.
     if (viewer.role === "operator" && page.value.items.length === 0 && !query.cursor && !(await isDriver(await database.replica(), id)))
       throw new NotFoundError(`There is no driver ${id}.`);
     return page;
   }
 
-  async function listAvailableDrivers(query: AvailabilityQuery): Promise<Cached<AvailableDrivers>> {
+  async function listAvailableDrivers(query: AvailabilityQuery, options?: ReadOptions): Promise<Cached<AvailableDrivers>> {
     const windowId = digest([query.from, query.to]);
     return readThrough<AvailableDrivers>(context, {
       // Every invalidation bumps this version: any reservation change may change availability.
@@ -206,7 +206,7 @@ export function createReservationQueries(options: ReservationQueriesOptions = {}
         await cache?.attempt((redis) => redis.set(cache.key, JSON.stringify(answer), "EX", ttls.availabilitySeconds), null);
         return answer;
       },
-    });
+    }, options);
   }
 
   return { getReservation, listReservations: listReservationsOf, listDriverReservations, listAvailableDrivers };

@@ -2,11 +2,11 @@
 import { queryApi } from "../declarations.js";
 import { routeContracts } from "../route-contracts.js";
 import { httpHandler } from "../shared/http-handler.js";
-import { cachedReply, getReservationQueries } from "./queries.js";
+import { cachedReply, getReservationQueries, readOptions } from "./queries.js";
 
 const route = queryApi.routes["GET /reservations"];
 const contract = routeContracts["GET /reservations"];
 
-export const handler = httpHandler({ roles: route.roles, query: contract.request.query }, async ({ query, principal }) =>
-  cachedReply(await getReservationQueries().listReservations(principal, query)),
+export const handler = httpHandler({ roles: route.roles, query: contract.request.query }, async ({ query, principal, headers }) =>
+  cachedReply(await getReservationQueries().listReservations(principal, query, readOptions(headers))),
 );

@@ -25,15 +25,16 @@ interface Call {
   readonly caller: { readonly userId: string; readonly role: string };
   readonly path?: Record<string, string>;
   readonly query?: Record<string, string>;
+  readonly headers?: Record<string, string>;
 }
 
-async function call(handler: Handler, { caller, path, query }: Call) {
+async function call(handler: Handler, { caller, path, query, headers }: Call) {
   const event = {
     version: "2.0",
     routeKey: "GET /",
     rawPath: "/",
     rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
+    headers: headers ?? {},
     isBase64Encoded: false,
     pathParameters: path,
     queryStringParameters: query,
@@ -43,8 +44,8 @@ async function call(handler: Handler, { caller, path, query }: Call) {
     },
   } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
   const result = await handler(event, lambdaContext());
-  const headers = (result.headers ?? {}) as Record<string, string>;
-  return { status: result.statusCode ?? 0, headers, json: result.body ? JSON.parse(result.body) : undefined };
+  const replyHeaders = (result.headers ?? {}) as Record<string, string>;
+  return { status: result.statusCode ?? 0, headers: replyHeaders, json: result.body ? JSON.parse(result.body) : undefined };
 }
 
 let customer: { userId: string; role: string };
@@ -85,6 +86,21 @@ describe("GET /reservations/{id}", () => {
     const second = await call(getReservation, { caller: customer, path: { id: reservationId } });
     expect(second.headers["x-cache"]).toBe("hit");
     expect(second.json).toEqual(first.json);
+  });
+
+  it("answers from the database, neither reading nor filling the cache, on Cache-Control: no-cache", async () => {
+    const id = await accept(customer.userId);
+    await waitForReplica();
+    const fresh = await call(getReservation, { caller: customer, path: { id }, headers: { "cache-control": "no-cache" } });
+    expect(fresh.status).toBe(200);
+    expect(fresh.headers["x-cache"]).toBe("bypass");
+    // Nothing was stored: the next ordinary read is a miss, and the one after it a hit.
+    expect((await call(getReservation, { caller: customer, path: { id } })).headers["x-cache"]).toBe("miss");
+    expect((await call(getReservation, { caller: customer, path: { id } })).headers["x-cache"]).toBe("hit");
+    const again = await call(getReservation, { caller: customer, path: { id }, headers: { "cache-control": "max-age=0, no-cache" } });
+    expect(again.headers["x-cache"]).toBe("bypass");
+    const list = await call(listReservations, { caller: customer, headers: { "cache-control": "no-cache" } });
+    expect(list.headers["x-cache"]).toBe("bypass");
   });
 
   it("shows the workflow's decision once it invalidated the cache", async () => {
