@@ -4,7 +4,7 @@
  */
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { getPrimaryPool } from "../db/pools.js";
-import type { Cargo, Place, TimeWindow } from "./schema.js";
+import { maxWindowMs, type Cargo, type Place, type TimeWindow } from "./schema.js";
 import type { ReservationStatus } from "./status.js";
 
 /** A reservation as stored. Times are ISO-8601 UTC strings. */
@@ -114,12 +114,16 @@ export async function findConfirmedOverlap(
   window: TimeWindow,
   exceptId: string,
 ): Promise<{ id: string; window: TimeWindow } | undefined> {
-  // [a, b) and [c, d) overlap iff a < d and c < b: touching windows do not.
+  // [a, b) and [c, d) overlap iff a < d and c < b: touching windows do not. No window is longer
+  // than maxWindowMs, so an overlapping one starts after a - maxWindowMs: that bound keeps the
+  // index range to the neighbourhood instead of the driver's whole history.
+  const start = Date.parse(window.start);
   const [rows] = await executor.execute<RowDataPacket[]>(
     `SELECT id, window_start, window_end FROM reservations
-      WHERE driver_id = ? AND status = 'CONFIRMED' AND window_start < ? AND window_end > ? AND id <> ?
+      WHERE driver_id = ? AND window_start > ? AND window_start < ? AND window_end > ?
+        AND status = 'CONFIRMED' AND id <> ?
       ORDER BY window_start LIMIT 1`,
-    [driverId, new Date(window.end), new Date(window.start), exceptId],
+    [driverId, new Date(start - maxWindowMs), new Date(window.end), new Date(start), exceptId],
   );
   const row = rows[0];
   if (!row) return undefined;
