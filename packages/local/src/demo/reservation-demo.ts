@@ -70,10 +70,11 @@ async function followExecution(sfn: SFNClient, executionArn: string, print: (lin
   const entered = new Map<string, number>();
   let seen = 0;
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
+    // Describe first, history second: a closed execution's history is then complete when printed.
+    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     const { events = [] } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }));
     for (const event of events.slice(seen)) describeEvent(event, entered, print);
     seen = events.length;
-    const execution = await sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (execution.status !== "RUNNING") {
       print(`  Execution ${execution.status}${execution.error ? ` (${execution.error})` : ""}`);
       return execution.output ? JSON.parse(execution.output) : undefined;
