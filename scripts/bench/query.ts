@@ -47,7 +47,7 @@
  * bypass; and from this process, a JWT verification, a Redis GET and a replica SELECT by id.
  */
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -62,6 +62,7 @@ import { keys } from "@haul/core/reservation/query-cache";
 import { mintToken } from "@haul/local/identity/mint-token";
 import { loadOrCreateSigningKey } from "@haul/local/identity/signing-key";
 import { readOutputs } from "@haul/local/outputs";
+import { cpuSeconds, percentile, pidListeningOn } from "./support/processes.js";
 
 // ---------------------------------------------------------------------------------------------
 // Fixed workload (change these and runs no longer compare)
@@ -653,12 +654,6 @@ async function openLoop(reader: Reader, workload: Workload, mode: Mode, rate: nu
 // ---------------------------------------------------------------------------------------------
 // Figures
 
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
-
 const ms = (value: number) => `${value.toFixed(2)} ms`;
 
 interface Summary {
@@ -708,41 +703,6 @@ interface WatchedProcess {
   readonly pid: number;
 }
 
-async function listeningInodes(port: number): Promise<Set<string>> {
-  const inodes = new Set<string>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    const text = await readFile(file, "utf8").catch(() => "");
-    for (const line of text.split("\n").slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the inode.
-      if (fields.length > 9 && fields[3] === "0A" && parseInt(fields[1]!.split(":")[1]!, 16) === port) inodes.add(fields[9]!);
-    }
-  }
-  return inodes;
-}
-
-async function pidListeningOn(port: number): Promise<number | undefined> {
-  const inodes = await listeningInodes(port);
-  if (inodes.size === 0) return undefined;
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fds = await readdir(`/proc/${entry}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) {
-      const target = await readlink(`/proc/${entry}/fd/${fd}`).catch(() => "");
-      const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
-      if (inode && inodes.has(inode)) return Number(entry);
-    }
-  }
-  return undefined;
-}
-
-async function cpuTicks(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
-  // Fields after the command (which may hold spaces): utime and stime are the 12th and 13th.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-}
-
 async function watchedProcesses(cloud: Cloud): Promise<WatchedProcess[]> {
   const portOf = (url: string | undefined, fallback: number) => {
     try {
@@ -769,13 +729,13 @@ async function watchedProcesses(cloud: Cloud): Promise<WatchedProcess[]> {
 }
 
 async function measureCpu<T>(processes: readonly WatchedProcess[], run: () => Promise<T>): Promise<{ result: T; cpu: string }> {
-  const before = await Promise.all(processes.map((entry) => cpuTicks(entry.pid)));
+  const before = await Promise.all(processes.map((entry) => cpuSeconds(entry.pid)));
   const started = now();
   const result = await run();
   const seconds = (now() - started) / 1000;
-  const after = await Promise.all(processes.map((entry) => cpuTicks(entry.pid)));
+  const after = await Promise.all(processes.map((entry) => cpuSeconds(entry.pid)));
   // Linux reports in USER_HZ, 100 per second.
-  const cpu = processes.map((entry, i) => `${entry.label} ${((after[i]! - before[i]!) / 100 / seconds * 100).toFixed(0)}%`).join(", ");
+  const cpu = processes.map((entry, i) => `${entry.label} ${((after[i]! - before[i]!) / seconds * 100).toFixed(0)}%`).join(", ");
   return { result, cpu };
 }
 

@@ -36,7 +36,7 @@
  * (so they should all be CONFIRMED; REJECTED ones are counted), and an Idempotency-Key each.
  */
 import { randomUUID } from "node:crypto";
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { Agent, request as httpRequest } from "node:http";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -53,6 +53,7 @@ import { readOutputs } from "@haul/local/outputs";
 import { createDriverNotifications } from "@haul/local/sns/driver-notifications";
 import { measureRunner } from "@haul/local/stepfunctions/measure-runner";
 import type { RowDataPacket } from "mysql2/promise";
+import { cpuSeconds, percentile, pidListeningOn } from "./support/processes.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -358,12 +359,6 @@ function summarize(result: PhaseResult, windowMs: number) {
   };
 }
 
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
 async function reservationStatuses(samples: readonly Sample[]): Promise<Record<string, number>> {
@@ -385,34 +380,6 @@ interface WatchedProcess {
   readonly pid: number;
 }
 
-async function listeningInodes(port: number): Promise<Set<string>> {
-  const inodes = new Set<string>();
-  for (const file of ["/proc/net/tcp", "/proc/net/tcp6"]) {
-    const text = await readFile(file, "utf8").catch(() => "");
-    for (const line of text.split("\n").slice(1)) {
-      const fields = line.trim().split(/\s+/);
-      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the inode.
-      if (fields.length > 9 && fields[3] === "0A" && parseInt(fields[1]!.split(":")[1]!, 16) === port) inodes.add(fields[9]!);
-    }
-  }
-  return inodes;
-}
-
-/** The pid of the process listening on `port` (its sockets are links `socket:[inode]` under /proc/<pid>/fd). */
-async function pidListeningOn(port: number): Promise<number | undefined> {
-  const inodes = await listeningInodes(port);
-  if (inodes.size === 0) return undefined;
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fds = await readdir(`/proc/${entry}/fd`).catch(() => [] as string[]);
-    for (const fd of fds) {
-      const target = await readlink(`/proc/${entry}/fd/${fd}`).catch(() => "");
-      if (target.startsWith("socket:[") && inodes.has(target.slice(8, -1))) return Number(entry);
-    }
-  }
-  return undefined;
-}
-
 async function findProcesses(endpoints: Endpoints): Promise<WatchedProcess[]> {
   const primary = await resolveMysqlTarget("primary");
   const replica = await resolveMysqlTarget("replica");
@@ -432,15 +399,6 @@ async function findProcesses(endpoints: Endpoints): Promise<WatchedProcess[]> {
   }
   found.push({ label: "bench client (this)", pid: process.pid });
   return found;
-}
-
-const clockTicks = 100; // USER_HZ on Linux
-
-async function cpuSeconds(pid: number): Promise<number> {
-  const text = await readFile(`/proc/${pid}/stat`, "utf8");
-  // Fields after the parenthesised command: state is field 3, utime 14, stime 15.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
 }
 
 async function cpuSnapshot(processes: readonly WatchedProcess[]): Promise<Map<number, number>> {
