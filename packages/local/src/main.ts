@@ -8,7 +8,6 @@
  * writes `.haul/outputs.json` and runs until SIGINT/SIGTERM. `startLocalCloud` does the same
  * for tests and the demo.
  */
-import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,7 +29,9 @@ import {
 } from "./config.js";
 import { startDynalite } from "./dynamodb/dynalite-server.js";
 import { ensureTables } from "./dynamodb/tables.js";
+import { batchedWriter, openAccessLog } from "./gateway/access-log.js";
 import { startHttpApiGateway } from "./gateway/http-api-gateway.js";
+import { startHttpApiGatewayProcess } from "./gateway/http-api-gateway-process.js";
 import { startIdentityServer } from "./identity/server.js";
 import { loadOrCreateSigningKey } from "./identity/signing-key.js";
 import { runReservationDemo } from "./demo/reservation-demo.js";
@@ -97,8 +98,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   try {
     await mkdir(logsDir(haulDir), { recursive: true });
 
-    // stdout to a terminal or file is written synchronously: one write per request would cost a
-    // system call each on the event loop that serves the requests, so lines are sent in batches.
     const terminal = batchedWriter((text) => process.stdout.write(text));
     started.push({ service: "terminal", standsInFor: "-", url: "-", stop: async () => terminal.flush() });
 
@@ -152,27 +151,33 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       });
     }
 
-    // Each HTTP API of the declaration: the same gateway code, its own port and access log.
+    // Each HTTP API of the declaration: the same gateway code, its own port and access log. The
+    // query service is managed apart from the reservation service in AWS; here it runs in a process
+    // of its own, so reservation workflows on this event loop cannot hold up its reads.
     const apiUrls: Record<string, string> = {};
     for (const [api, port] of [[reservationApi, ports.reservationApi], [queryApi, ports.queryApi]] as const) {
-      const accessLog = openLog(path.join(logsDir(haulDir), `${api.name}-access.log`));
-      started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: accessLog.path.toString(), stop: () => closeLog(accessLog) });
-      const gateway = await withPort(api.name, port, () =>
-        startHttpApiGateway({
-          api,
-          cors,
-          authorizer: { issuer: identity.issuer, audience: [localAudience] },
-          host,
-          port,
-          root: repoRoot,
-          resourcePrefix: `${localStage}-${appName}`,
-          region,
-          accessLog: (line) => {
-            accessLog.write(line + "\n");
-            if (!options.quiet) terminal.write(compactAccessLine(line) + "\n");
-          },
-        }),
-      );
+      const accessLogFile = path.join(logsDir(haulDir), `${api.name}-access.log`);
+      const gatewayOptions = {
+        cors,
+        authorizer: { issuer: identity.issuer, audience: [localAudience] },
+        host,
+        port,
+        root: repoRoot,
+        resourcePrefix: `${localStage}-${appName}`,
+        region,
+      };
+      let gateway: { url: string; stop(): Promise<void> };
+      if (api === queryApi) {
+        gateway = await withPort(api.name, port, () =>
+          startHttpApiGatewayProcess({ ...gatewayOptions, apiName: api.name, accessLogFile, echoAccessLog: !options.quiet }),
+        );
+      } else {
+        const accessLog = openAccessLog(accessLogFile, options.quiet ? undefined : terminal);
+        started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: accessLogFile, stop: accessLog.close });
+        gateway = await withPort(api.name, port, () =>
+          startHttpApiGateway({ ...gatewayOptions, api, accessLog: (line) => accessLog.write(line) }),
+        );
+      }
       started.push({ service: api.name, standsInFor: "API Gateway HTTP API + JWT authorizer", url: gateway.url, stop: gateway.stop });
       apiUrls[api.name] = gateway.url;
     }
@@ -259,34 +264,6 @@ async function withPort<T>(service: string, port: number, start: () => Promise<T
 }
 
 /** Collects text and writes it at most every 50 ms (and on flush). */
-function batchedWriter(write: (text: string) => void): { write(text: string): void; flush(): void } {
-  let pending: string[] = [];
-  let timer: NodeJS.Timeout | undefined;
-  const flush = () => {
-    clearTimeout(timer);
-    timer = undefined;
-    if (pending.length === 0) return;
-    const text = pending.join("");
-    pending = [];
-    write(text);
-  };
-  return {
-    write(text) {
-      pending.push(text);
-      timer ??= setTimeout(flush, 50);
-    },
-    flush,
-  };
-}
-
-function openLog(file: string): WriteStream {
-  return createWriteStream(file, { flags: "a" });
-}
-
-function closeLog(stream: WriteStream): Promise<void> {
-  return new Promise((resolve) => stream.end(() => resolve()));
-}
-
 export function formatServiceTable(services: readonly ServiceEndpoint[]): string {
   const rows = [["service", "stands in for", "url"], ...services.map((s) => [s.service, s.standsInFor, s.url])];
   const widths = [0, 1, 2].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
@@ -352,16 +329,6 @@ async function runFromCommandLine(): Promise<void> {
   };
   process.on("SIGINT", shutdown);
   process.on("SIGTERM", shutdown);
-}
-
-/** The terminal gets one short line a request; the file keeps API Gateway's full JSON fields. */
-function compactAccessLine(line: string): string {
-  try {
-    const entry = JSON.parse(line) as { httpMethod?: string; path?: string; status?: number; responseLatency?: number };
-    return `  ${entry.httpMethod} ${entry.path} -> ${entry.status} (${entry.responseLatency} ms)`;
-  } catch {
-    return line;
-  }
 }
 
 async function runDemo(cloud: LocalCloud): Promise<void> {

@@ -26,11 +26,14 @@ export interface LeaseSettings {
   readonly leaseMs: number;
   /** How long a reader that lost the lease waits for the entry before reading the database itself. */
   readonly waitMs: number;
-  /** Sleep between two looks at the entry. */
+  /** The longest sleep between two looks at the entry (the first looks come sooner). */
   readonly pollMs: number;
 }
 
 export const defaultLeaseSettings: LeaseSettings = { leaseMs: 2_000, waitMs: 300, pollMs: 10 };
+
+// A fill usually takes about a millisecond: waiters look again after 1 ms, then back off to pollMs.
+const firstPollMs = 1;
 
 export interface CacheAsideContext {
   readonly redis: () => Promise<Redis>;
@@ -116,8 +119,8 @@ export async function readThrough<T>(context: CacheAsideContext, read: CacheAsid
 /** The entry once the lease holder stored it; null when the lease ended without one or time ran out. */
 async function waitForEntry(redis: Redis, key: string, leaseKey: string, settings: LeaseSettings): Promise<string | null> {
   const deadline = Date.now() + settings.waitMs;
-  while (Date.now() < deadline) {
-    await sleep(settings.pollMs);
+  for (let pause = Math.min(firstPollMs, settings.pollMs); Date.now() < deadline; pause = Math.min(pause * 2, settings.pollMs)) {
+    await sleep(pause);
     const [value, holder] = await redis.mget(key, leaseKey);
     if (value !== null && value !== undefined) return value;
     if (holder === null || holder === undefined) return null;

@@ -1,3 +1,5 @@
+import { createWriteStream } from "node:fs";
+
 /**
  * One JSON access log line per request, with the fields of SST v2's default HTTP API
  * access log format (sst/constructs/util/apiGatewayV2AccessLog.js), so local and cloud
@@ -21,4 +23,62 @@ export interface AccessLogEntry {
 
 export function formatAccessLogLine(entry: AccessLogEntry): string {
   return JSON.stringify(entry);
+}
+
+/** The terminal gets one short line a request; the file keeps API Gateway's full JSON fields. */
+export function compactAccessLine(line: string): string {
+  try {
+    const entry = JSON.parse(line) as Partial<AccessLogEntry>;
+    return `  ${entry.httpMethod} ${entry.path} -> ${entry.status} (${entry.responseLatency} ms)`;
+  } catch {
+    return line;
+  }
+}
+
+export interface TextSink {
+  write(text: string): void;
+  flush(): void;
+}
+
+/**
+ * Collects text and writes it at most every 50 ms: stdout to a terminal or file is written
+ * synchronously, and one system call per request would sit on the event loop serving requests.
+ */
+export function batchedWriter(write: (text: string) => void): TextSink {
+  let pending: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0) return;
+    const text = pending.join("");
+    pending = [];
+    write(text);
+  };
+  return {
+    write(text) {
+      pending.push(text);
+      timer ??= setTimeout(flush, 50);
+    },
+    flush,
+  };
+}
+
+export interface AccessLog {
+  readonly file: string;
+  write(line: string): void;
+  close(): Promise<void>;
+}
+
+/** API Gateway's JSON lines to `file` (appended), and a short line each to `terminal` when given. */
+export function openAccessLog(file: string, terminal?: TextSink): AccessLog {
+  const stream = createWriteStream(file, { flags: "a" });
+  return {
+    file,
+    write(line) {
+      stream.write(line + "\n");
+      terminal?.write(compactAccessLine(line) + "\n");
+    },
+    close: () => new Promise((resolve) => stream.end(() => resolve())),
+  };
 }
