@@ -2,8 +2,15 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
+/** Idle keep-alive connections outlive clients' idle timeouts, as behind AWS's endpoints. */
+const keepAliveMs = 65_000;
+
 /** Listens and resolves with the port actually bound (useful with port 0). */
 export function listen(server: Server, port: number, host: string): Promise<number> {
+  // Node's 5 s default closes idle sockets that a client may be sending on at that very moment
+  // ("socket hang up"); clients' own idle timeouts are shorter than this.
+  server.keepAliveTimeout = keepAliveMs;
+  server.headersTimeout = keepAliveMs + 1_000;
   return new Promise((resolve, reject) => {
     const onError = (error: Error) => reject(error);
     server.once("error", onError);
