@@ -53,9 +53,8 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
-import type { RowDataPacket } from "mysql2/promise";
 import { defaultRedisUrl } from "@haul/core/cache/redis-client";
-import { closePools, getPrimaryPool, getReaderPool } from "@haul/core/db/pools";
+import { closePools, getReaderPool } from "@haul/core/db/pools";
 import { demoPeopleWithRole, type DemoPerson } from "@haul/core/identity/demo-people";
 import { findReservation } from "@haul/core/query/reader-store";
 import { keys } from "@haul/core/reservation/query-cache";
@@ -63,6 +62,7 @@ import { mintToken } from "@haul/local/identity/mint-token";
 import { loadOrCreateSigningKey } from "@haul/local/identity/signing-key";
 import { readOutputs } from "@haul/local/outputs";
 import { cpuSeconds, percentile, pidListeningOn } from "./support/processes.js";
+import { drivers, WindowSlots } from "./support/window-slots.js";
 
 // ---------------------------------------------------------------------------------------------
 // Fixed workload (change these and runs no longer compare)
@@ -73,7 +73,6 @@ const seed = 20_261_122;
 const writeFraction = 0.02;
 const listFraction = 0.05;
 const operatorReadFraction = 0.1;
-const slotMs = 5 * 60_000;
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -221,7 +220,6 @@ interface Tokens {
 }
 
 const customers = demoPeopleWithRole("customer");
-const drivers = demoPeopleWithRole("driver");
 const operator = demoPeopleWithRole("operator")[0]!;
 
 async function loadCloud(): Promise<Cloud> {
@@ -289,35 +287,6 @@ interface KeyEntry {
   writing: boolean;
 }
 
-/** Hands out end-to-end windows per driver, starting after everything stored for them. */
-class WindowSlots {
-  private readonly next = new Map<string, number>();
-
-  static async load(): Promise<WindowSlots> {
-    const pool = await getPrimaryPool();
-    const [rows] = await pool.query<RowDataPacket[]>(
-      "SELECT driver_id, MAX(window_end) AS last_end FROM reservations WHERE driver_id IN (?) GROUP BY driver_id",
-      [drivers.map((driver) => driver.id)],
-    );
-    const slots = new WindowSlots();
-    const earliest = Math.ceil((Date.now() + 2 * 3_600_000) / slotMs) * slotMs;
-    const horizon = Date.now() + 300 * 24 * 3_600_000;
-    for (const driver of drivers) {
-      const row = rows.find((candidate) => String(candidate.driver_id) === driver.id);
-      const last = row?.last_end ? new Date(row.last_end as Date).getTime() : 0;
-      // Near the one-year lead limit: start over (some may then be REJECTED; they are still read).
-      const start = last + slotMs > horizon ? earliest : Math.max(earliest, Math.ceil(last / slotMs) * slotMs);
-      slots.next.set(driver.id, start);
-    }
-    return slots;
-  }
-
-  take(driver: DemoPerson): { start: Date; end: Date } {
-    const start = this.next.get(driver.id)!;
-    this.next.set(driver.id, start + slotMs);
-    return { start: new Date(start), end: new Date(start + slotMs) };
-  }
-}
 
 class Workload {
   readonly entries: KeyEntry[] = [];

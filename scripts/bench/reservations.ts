@@ -54,6 +54,7 @@ import { createDriverNotifications } from "@haul/local/sns/driver-notifications"
 import { measureRunner } from "@haul/local/stepfunctions/measure-runner";
 import type { RowDataPacket } from "mysql2/promise";
 import { cpuSeconds, percentile, pidListeningOn } from "./support/processes.js";
+import { drivers, WindowSlots } from "./support/window-slots.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -93,43 +94,10 @@ interface Endpoints {
 }
 
 const customers = demoPeopleWithRole("customer");
-const drivers = demoPeopleWithRole("driver");
-const slotMs = 5 * 60_000;
 
-/** Hands out end-to-end windows per driver, starting after everything stored for them. */
-class WindowSlots {
-  private readonly next = new Map<string, number>();
-  private turn = 0;
-
-  static async load(): Promise<WindowSlots> {
-    const pool = await getPrimaryPool();
-    const [rows] = await pool.query<RowDataPacket[]>(
-      "SELECT driver_id, MAX(window_end) AS last_end FROM reservations WHERE driver_id IN (?) GROUP BY driver_id",
-      [drivers.map((driver) => driver.id)],
-    );
-    const slots = new WindowSlots();
-    const earliest = Math.ceil((Date.now() + 2 * 3_600_000) / slotMs) * slotMs;
-    const horizon = Date.now() + 360 * 24 * 3_600_000;
-    for (const driver of drivers) {
-      const row = rows.find((candidate) => String(candidate.driver_id) === driver.id);
-      const last = row?.last_end ? new Date(row.last_end as Date).getTime() : 0;
-      // Past the one-year lead limit: start over (some may then be REJECTED, and are counted).
-      const start = last + slotMs > horizon ? earliest : Math.max(earliest, Math.ceil(last / slotMs) * slotMs);
-      slots.next.set(driver.id, start);
-    }
-    return slots;
-  }
-
-  take(): { driver: DemoPerson; start: Date; end: Date } {
-    const driver = drivers[this.turn++ % drivers.length]!;
-    const start = this.next.get(driver.id)!;
-    this.next.set(driver.id, start + slotMs);
-    return { driver, start: new Date(start), end: new Date(start + slotMs) };
-  }
-}
 
 function reservationRequest(slots: WindowSlots): ReservationRequest {
-  const { driver, start, end } = slots.take();
+  const { driver, start, end } = slots.takeNext();
   const capacity = driver.truck!.capacityKg;
   return {
     driverId: driver.id,
