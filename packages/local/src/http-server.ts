@@ -1,5 +1,5 @@
 /** Small helpers for the local services' Node HTTP servers. */
-import type { Server } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** Idle keep-alive connections outlive clients' idle timeouts, as behind AWS's endpoints. */
@@ -36,4 +36,29 @@ export function closeServer(server: Server): Promise<void> {
 /** `host:port` as it goes in a URL (IPv6 literals need brackets). */
 export function urlHost(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A request body over the server's limit; the server answers 413. */
+export class RequestTooLarge extends Error {
+  constructor(readonly limitBytes: number) {
+    super(`The request is larger than ${limitBytes} bytes`);
+  }
+}
+
+/** The whole request body, or RequestTooLarge past `maxBytes` (the rest is drained, not kept). */
+export function readRequestBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        request.removeAllListeners("data");
+        request.resume();
+        reject(new RequestTooLarge(maxBytes));
+      } else chunks.push(chunk);
+    });
+    request.on("end", () => resolve(Buffer.concat(chunks)));
+    request.on("error", reject);
+  });
 }

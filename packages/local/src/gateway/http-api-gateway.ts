@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { HttpApiDeclaration } from "@haul/functions/declarations";
-import { closeServer, listen, urlHost } from "../http-server.js";
+import { closeServer, listen, readRequestBody, RequestTooLarge, urlHost } from "../http-server.js";
 import { formatAccessLogLine, type AccessLogEntry } from "./access-log.js";
 import { actualRequestHeaders, isPreflightRequest, preflightHeaders, withoutCorsHeaders, type CorsConfiguration } from "./cors.js";
 import { buildHttpApiEvent, formatRequestTime, type IncomingRequest } from "./event.js";
@@ -110,7 +110,7 @@ export async function startHttpApiGateway(options: HttpApiGatewayOptions): Promi
 
     let body: Buffer;
     try {
-      body = await readBody(request);
+      body = await readRequestBody(request, maxRequestBytes);
     } catch (error) {
       if (error instanceof RequestTooLarge) return gatewayError(413, "Request Entity Too Large");
       throw error;
@@ -201,25 +201,6 @@ export async function startHttpApiGateway(options: HttpApiGatewayOptions): Promi
     listRoutes: () => [...routes.routeKeys],
     stop: () => closeServer(server),
   };
-}
-
-class RequestTooLarge extends Error {}
-
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxRequestBytes) {
-        request.removeAllListeners("data");
-        request.resume();
-        reject(new RequestTooLarge());
-      } else chunks.push(chunk);
-    });
-    request.on("end", () => resolve(Buffer.concat(chunks)));
-    request.on("error", reject);
-  });
 }
 
 function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { closeServer, listen, urlHost } from "../http-server.js";
+import { closeServer, listen, readRequestBody, RequestTooLarge, urlHost } from "../http-server.js";
 
 export type Operation = (input: Readonly<Record<string, unknown>>) => unknown;
 export type Operations = Readonly<Record<string, Operation>>;
@@ -55,7 +55,12 @@ export async function startJsonProtocolServer(options: JsonProtocolServerOptions
       const asked = typeof target === "string" ? target : `${request.method} ${request.url} without X-Amz-Target`;
       throw new ApiError("UnknownOperationException", `${asked} is not an operation of this local endpoint; it answers ${options.targetPrefix}.{${supported}}`);
     }
-    const body = await readBody(request);
+    const body = await readRequestBody(request, maxRequestBytes).then(
+      (bytes) => bytes.toString("utf8"),
+      (error: unknown) => {
+        throw error instanceof RequestTooLarge ? new ApiError("ValidationException", error.message, 413) : error;
+      },
+    );
     let input: unknown = {};
     if (body.length > 0) {
       try {
@@ -94,20 +99,3 @@ export async function startJsonProtocolServer(options: JsonProtocolServerOptions
   return { url: `http://${urlHost(options.host, port)}`, port, stop: () => closeServer(server) };
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxRequestBytes) {
-        reject(new ApiError("ValidationException", `The request is larger than ${maxRequestBytes} bytes`, 413));
-        request.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
