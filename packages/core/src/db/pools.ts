@@ -70,7 +70,7 @@ async function getPool(role: PoolKey): Promise<Pool> {
 
 function createEntry(role: PoolKey, known?: MysqlTarget): PoolEntry {
   const target = known ? Promise.resolve(known) : resolveTarget(role);
-  const entry: PoolEntry = { target, pool: target.then(createPool), checkedAt: Date.now() };
+  const entry: PoolEntry = { target, pool: target.then((resolved) => createPool(role, resolved)), checkedAt: Date.now() };
   pools.set(role, entry);
   // A failed creation (e.g. the secret could not be read) is retried by the next caller.
   entry.pool.catch(() => {
@@ -79,13 +79,22 @@ function createEntry(role: PoolKey, known?: MysqlTarget): PoolEntry {
   return entry;
 }
 
-function createPool(target: MysqlTarget): Pool {
+// DEFAULT CURRENT_TIMESTAMP and NOW() follow the session time zone: make it UTC whatever the
+// server's default. The primary's transactions decide under locks and must see what the lock's
+// previous holder committed: READ COMMITTED, set once per session instead of once per transaction.
+const sessionSettings: Record<PoolKey, readonly string[]> = {
+  primary: ["SET time_zone = '+00:00'", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"],
+  replica: ["SET time_zone = '+00:00'"],
+  primaryReader: ["SET time_zone = '+00:00'"],
+  replicaReader: ["SET time_zone = '+00:00'"],
+};
+
+function createPool(role: PoolKey, target: MysqlTarget): Pool {
   const pool = mysql.createPool(toPoolOptions(target));
-  // DEFAULT CURRENT_TIMESTAMP and NOW() follow the session time zone: make it UTC whatever the
-  // server's default. The listener gets the callback-style connection; the SET runs before any
-  // query the pool hands the connection out for.
+  // The listener gets the callback-style connection; these run before any query the pool hands
+  // the connection out for.
   pool.on("connection", (connection) => {
-    (connection as unknown as CallbackConnection).query("SET time_zone = '+00:00'", () => undefined);
+    for (const statement of sessionSettings[role]) (connection as unknown as CallbackConnection).query(statement, () => undefined);
   });
   return pool;
 }

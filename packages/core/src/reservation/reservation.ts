@@ -19,7 +19,7 @@ import {
   findConfirmedOverlap,
   inTransaction,
   insertPending,
-  lockDriver,
+  lockForDecision,
   readParties,
   readReservation,
   updateStatus,
@@ -55,9 +55,6 @@ export async function accept(customerId: string, request: ReservationRequest, op
   const pool = await getPrimaryPool();
 
   const reservationId = options.reservationId.toLowerCase();
-  const existing = await readReservation(pool, reservationId);
-  if (existing) return ensureSameRequest(existing, customer, requestHash);
-
   const parties = await readParties(pool, [customer, driverId]);
   if (parties.get(customer)?.role !== "customer")
     throw new ForbiddenError("Haul has no customer profile for the caller, so it cannot reserve.");
@@ -84,7 +81,7 @@ export async function accept(customerId: string, request: ReservationRequest, op
       correlationId: options.correlationId?.slice(0, 128) ?? null,
     });
   } catch (error) {
-    // A concurrent accept of the same id won the insert: answer as if it had come first.
+    // The id exists (a retry, or a concurrent accept that won the insert): answer as the first did.
     if ((error as { code?: string }).code !== "ER_DUP_ENTRY") throw error;
   }
   const stored = await readReservation(pool, reservationId);
@@ -100,14 +97,10 @@ export async function accept(customerId: string, request: ReservationRequest, op
 export async function persist(reservationId: string): Promise<ReservationWorkflowView> {
   const id = reservationId.toLowerCase();
   const decided = await inTransaction(async (connection) => {
-    const seen = await readReservation(connection, id);
-    if (!seen) throw new NotFoundError(`There is no reservation ${id}.`);
-    // Once decided it never becomes PENDING again: no lock needed to say so.
-    if (seen.status !== "PENDING") return seen;
-    await lockDriver(connection, seen.driverId);
-    const current = await readReservation(connection, id, { forUpdate: true });
-    if (!current || current.status !== "PENDING") return current ?? seen;
-    const overlap = await findConfirmedOverlap(connection, current.driverId, current.window, current.id);
+    const current = await lockForDecision(connection, id);
+    if (!current) throw new NotFoundError(`There is no reservation ${id}.`);
+    if (current.status !== "PENDING") return current;
+    const overlap = await findConfirmedOverlap(connection, current.driverId, current.window);
     if (overlap) {
       const reason = `overlaps reservation ${overlap.id} [${overlap.window.start}, ${overlap.window.end})`;
       await updateStatus(connection, id, "PENDING", "REJECTED", reason);

@@ -4,7 +4,7 @@
  */
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { getPrimaryPool } from "../db/pools.js";
-import { maxWindowMs, type Cargo, type Place, type TimeWindow } from "./schema.js";
+import { type Cargo, type Place, type TimeWindow } from "./schema.js";
 import type { ReservationStatus } from "./status.js";
 
 /** A reservation as stored. Times are ISO-8601 UTC strings. */
@@ -38,6 +38,10 @@ const columns = `id, customer_id, driver_id, status, status_reason, status_chang
   pickup_lat, pickup_lon, pickup_address, dropoff_lat, dropoff_lon, dropoff_address,
   window_start, window_end, cargo_weight_kg, cargo_description, version, request_hash,
   correlation_id, created_at, updated_at`;
+const qualifiedColumns = columns
+  .split(",")
+  .map((column) => `r.${column.trim()}`)
+  .join(", ");
 
 export async function readReservation(
   executor: Executor,
@@ -107,32 +111,40 @@ export async function updateStatus(
   return result.affectedRows === 1;
 }
 
-/** The earliest CONFIRMED reservation of `driverId` whose half-open window meets `window`, other than `exceptId`. */
+/**
+ * A CONFIRMED reservation of `driverId` whose half-open window meets `window`, if there is one.
+ * [a, b) and [c, d) overlap iff a < d and c < b: touching windows do not. A driver's CONFIRMED
+ * windows are disjoint (every one was checked by this, under the driver's lock), so sorted by
+ * start they are sorted by end too: of those starting before b, the latest-starting one reaches
+ * furthest, and it overlaps iff it ends after a. One dive into reservations_driver_confirmed_schedule.
+ * Call it holding the driver's lock (lockForDecision), or the answer may be stale at once.
+ */
 export async function findConfirmedOverlap(
   executor: Executor,
   driverId: string,
   window: TimeWindow,
-  exceptId: string,
 ): Promise<{ id: string; window: TimeWindow } | undefined> {
-  // [a, b) and [c, d) overlap iff a < d and c < b: touching windows do not. No window is longer
-  // than maxWindowMs, so an overlapping one starts after a - maxWindowMs: that bound keeps the
-  // index range to the neighbourhood instead of the driver's whole history.
-  const start = Date.parse(window.start);
   const [rows] = await executor.execute<RowDataPacket[]>(
     `SELECT id, window_start, window_end FROM reservations
-      WHERE driver_id = ? AND window_start > ? AND window_start < ? AND window_end > ?
-        AND status = 'CONFIRMED' AND id <> ?
-      ORDER BY window_start LIMIT 1`,
-    [driverId, new Date(start - maxWindowMs), new Date(window.end), new Date(start), exceptId],
+      WHERE driver_id = ? AND status = 'CONFIRMED' AND window_start < ?
+      ORDER BY window_start DESC LIMIT 1`,
+    [driverId, new Date(window.end)],
   );
   const row = rows[0];
-  if (!row) return undefined;
+  if (!row || Date.parse(iso(row.window_end)) <= Date.parse(window.start)) return undefined;
   return { id: String(row.id), window: { start: iso(row.window_start), end: iso(row.window_end) } };
 }
 
-/** Locks the driver's users row: every decision for one driver waits for the one before. */
-export async function lockDriver(connection: PoolConnection, driverId: string): Promise<void> {
-  await connection.execute("SELECT id FROM users WHERE id = ? FOR UPDATE", [driverId]);
+/**
+ * Locks reservation `id` and its driver's users row, in that order, and returns the reservation.
+ * Every decision for one driver waits for the one before, and sees it (READ COMMITTED).
+ */
+export async function lockForDecision(connection: PoolConnection, id: string): Promise<StoredReservation | undefined> {
+  const [rows] = await connection.execute<RowDataPacket[]>(
+    `SELECT ${qualifiedColumns} FROM reservations r JOIN users d ON d.id = r.driver_id WHERE r.id = ? FOR UPDATE`,
+    [id],
+  );
+  return rows[0] ? rowToReservation(rows[0]) : undefined;
 }
 
 export interface Party {
@@ -157,16 +169,16 @@ export async function readParties(executor: Executor, ids: readonly string[]): P
 }
 
 /**
- * Runs `work` in one transaction on one primary connection, at READ COMMITTED: each statement
- * sees what was committed before it, so a decision made after taking the driver's lock sees every
- * decision committed by the lock's previous holder. Rolls back on any error.
+ * Runs `work` in one transaction on one primary connection. The primary's sessions run at READ
+ * COMMITTED (see db/pools.ts): each statement sees what was committed before it, so a decision
+ * made after taking the driver's lock sees every decision committed by the lock's previous holder.
+ * Rolls back on any error.
  */
 export async function inTransaction<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
   const pool = await getPrimaryPool();
   const connection = await pool.getConnection();
   let healthy = true;
   try {
-    await connection.query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED");
     await connection.beginTransaction();
     const result = await work(connection);
     await connection.commit();

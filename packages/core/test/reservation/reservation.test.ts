@@ -159,6 +159,19 @@ describe("Reservation.persist", () => {
     expect((await reserveAndDecide(customerId, driverId, windowAt(-1, 6))).status).toBe("REJECTED");
   });
 
+  it("finds the overlap among a long schedule: the tail of a long window, and a window starting inside", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    // Confirmed: a 10-day window from hour 0, then short ones laid end to end after it.
+    expect((await reserveAndDecide(customerId, driverId, windowAt(0, 240))).status).toBe("CONFIRMED");
+    for (let hour = 240; hour < 250; hour++) expect((await reserveAndDecide(customerId, driverId, windowAt(hour, 1))).status).toBe("CONFIRMED");
+    const long = await reserveAndDecide(customerId, driverId, windowAt(230, 2));
+    expect(long.status).toBe("REJECTED");
+    // A window covering several confirmed ones, and one reaching into the last from before it.
+    expect((await reserveAndDecide(customerId, driverId, windowAt(243, 5))).status).toBe("REJECTED");
+    expect((await reserveAndDecide(customerId, driverId, windowAt(249, 3))).status).toBe("REJECTED");
+    expect((await reserveAndDecide(customerId, driverId, windowAt(250, 3))).status).toBe("CONFIRMED");
+  });
+
   it("confirms touching windows [a, b) and [b, c): half-open windows do not overlap", async () => {
     const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
     expect((await reserveAndDecide(customerId, driverId, windowAt(0, 2))).status).toBe("CONFIRMED");
