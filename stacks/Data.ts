@@ -230,7 +230,6 @@ function createTables(stack: Stack, profile: StageProfile): Record<TableKey, Tab
     });
   return {
     trackingSessions: create(tables.trackingSessions),
-    idempotency: create(tables.idempotency),
   } satisfies Record<TableKey, Table>;
 }
 

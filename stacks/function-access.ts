@@ -52,7 +52,6 @@ export function functionAccess({ network, data, reservationWorkflow }: FunctionA
     primaryReadOnly: () => ({ inVpc: true, environment: data.environment.primaryReadOnly, grant: readReaderSecret }),
     replica: () => ({ inVpc: true, environment: data.environment.replica, grant: readReaderSecret }),
     redis: () => ({ inVpc: true, environment: data.environment.redis, grant: readRedisToken }),
-    idempotencyTable: () => table("idempotency"),
     trackingSessionsTable: () => table("trackingSessions"),
     reservationWorkflow: () => {
       if (!reservationWorkflow) throw new Error("reservationWorkflow is used by a function of a stack that does not have the Workflow stack's state machine");

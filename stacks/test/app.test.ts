@@ -71,7 +71,6 @@ const variablesOfUse: Record<FunctionUse, readonly string[]> = {
   primaryReadOnly: ["HAUL_MYSQL_HOST", "HAUL_MYSQL_PORT", "HAUL_MYSQL_DATABASE", "HAUL_MYSQL_READER_SECRET_ARN"],
   replica: ["HAUL_MYSQL_HOST", "HAUL_MYSQL_REPLICA_HOST", "HAUL_MYSQL_PORT", "HAUL_MYSQL_DATABASE", "HAUL_MYSQL_READER_SECRET_ARN"],
   redis: ["HAUL_REDIS_URL", "HAUL_REDIS_AUTH_SECRET_ARN"],
-  idempotencyTable: [tableNameVariable(tables.idempotency)],
   trackingSessionsTable: [tableNameVariable(tables.trackingSessions)],
   reservationWorkflow: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
 };

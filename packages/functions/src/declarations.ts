@@ -75,7 +75,7 @@ export const reservationApi = {
       roles: ["customer"],
       summary: "Reserve a truck and its driver; starts the reservation workflow",
       // Redis: a reservation whose workflow cannot be started is marked FAILED and its cache invalidated.
-      uses: ["primary", "redis", "idempotencyTable", "reservationWorkflow"],
+      uses: ["primary", "redis", "reservationWorkflow"],
     },
     "POST /reservations/{id}/cancel": {
       handler: "packages/functions/src/reservation/cancel-reservation.handler",
@@ -138,11 +138,6 @@ export const tables = {
     name: "TrackingSessions",
     partitionKey: "reservationId",
     timeToLiveAttribute: "expiresAt",
-  },
-  idempotency: {
-    name: "Idempotency",
-    partitionKey: "id",
-    timeToLiveAttribute: "expiration",
   },
 } as const satisfies Record<string, TableDeclaration>;
 

@@ -35,9 +35,9 @@ export const idempotencyKey = z
   .string()
   .regex(/^[\x21-\x7E]{1,255}$/, "must be 1 to 255 printable ASCII characters without spaces")
   .describe(
-    "Optional. A retry with the same key (by the same customer) returns the same reservation and starts nothing new; " +
-      "the same key with a different body is refused with 422. Keys are remembered for 24 hours; the reservation id " +
-      "is derived from the key, so a later retry still names the same reservation.",
+    "Optional. The reservation id is derived from (customer, key), so a retry with the same key returns the same " +
+      "reservation (202, with its current status) and creates or starts nothing new; the same key with a different body " +
+      "is refused with 422. A key stays bound to its reservation for good (it never expires).",
   );
 
 export const reserveTruckHeaders = z.object({ "idempotency-key": idempotencyKey.optional() });
@@ -89,15 +89,14 @@ export const routeContracts = {
       202: {
         description:
           "Accepted as PENDING (header `location` names it); the workflow decides CONFIRMED or REJECTED. " +
-          "A retry with the same Idempotency-Key answers the first reply again.",
+          "A retry with the same Idempotency-Key returns the same reservation with its current status.",
         schema: reservationReceipt,
       },
       403: { description: "The caller is not a customer, or Haul has no customer profile for them" },
-      409: { description: "A request with this Idempotency-Key is still being processed; retry shortly" },
       422: {
         description:
           "Unknown driver, a driver without a truck, cargo over the truck's capacity (`invalid-params` names the field), " +
-          "or an Idempotency-Key reused with a different body",
+          "or an Idempotency-Key already bound to a reservation with a different body",
       },
       503: { description: "A dependency did not answer; retry (with the same Idempotency-Key)" },
     },

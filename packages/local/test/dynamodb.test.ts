@@ -39,16 +39,15 @@ describe("dynalite with the declared tables", () => {
   it("names tables and their environment variables as the cloud does", () => {
     expect(sessionsTable).toBe("local-haul-TrackingSessions");
     expect(tableNameVariable(tables.trackingSessions)).toBe("HAUL_TRACKING_SESSIONS_TABLE");
-    expect(tableNameVariable(tables.idempotency)).toBe("HAUL_IDEMPOTENCY_TABLE");
   });
 
   it("creates missing tables, idempotently", async () => {
     const { endpoint, client } = await start(true);
     const names = await ensureTables({ endpoint, stage: "local", tables: declared });
-    expect(names).toEqual({ TrackingSessions: "local-haul-TrackingSessions", Idempotency: "local-haul-Idempotency" });
+    expect(names).toEqual({ TrackingSessions: "local-haul-TrackingSessions" });
     await ensureTables({ endpoint, stage: "local", tables: declared });
     const { TableNames } = await client.send(new ListTablesCommand({}));
-    expect(TableNames?.sort()).toEqual(["local-haul-Idempotency", "local-haul-TrackingSessions"]);
+    expect(TableNames).toEqual(["local-haul-TrackingSessions"]);
     client.destroy();
   });
 

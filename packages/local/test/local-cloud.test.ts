@@ -51,7 +51,6 @@ describe("startLocalCloud", () => {
           "DriverNotificationsQueueUrl",
           "DriverNotificationsTopicArn",
           "DynamoDbEndpoint",
-          "IdempotencyTableName",
           "IssuerUrl",
           "JwksUrl",
           "QueryApiUrl",

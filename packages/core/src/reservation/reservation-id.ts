@@ -1,7 +1,7 @@
 /**
  * Reservation ids. With an idempotency key the id is derived from (customer, key), so a retry
- * names the same reservation and the same workflow execution even if every other record of the
- * first attempt was lost; without one it is random.
+ * names the same reservation and the same workflow execution: the reservation row is the key's
+ * only record, kept for good. Without a key the id is random.
  */
 import { createHash, randomUUID } from "node:crypto";
 

@@ -23,6 +23,7 @@ import {
   readParties,
   readReservation,
   updateStatus,
+  type Party,
   type ReservationRecord,
   type StoredReservation,
 } from "./store.js";
@@ -55,18 +56,14 @@ export async function accept(customerId: string, request: ReservationRequest, op
   const pool = await getPrimaryPool();
 
   const reservationId = options.reservationId.toLowerCase();
-  const parties = await readParties(pool, [customer, driverId]);
-  if (parties.get(customer)?.role !== "customer")
-    throw new ForbiddenError("Haul has no customer profile for the caller, so it cannot reserve.");
-  const driver = parties.get(driverId);
-  if (driver?.role !== "driver")
-    throw new InvalidInputError("There is no driver with this id.", [{ name: "driverId", reason: "is not a known driver" }]);
-  if (driver.capacityKg === null)
-    throw new InvalidInputError("This driver has no truck.", [{ name: "driverId", reason: "has no truck assigned" }]);
-  if (request.cargo.weightKg > driver.capacityKg)
-    throw new InvalidInputError("The cargo is heavier than the truck can carry.", [
-      { name: "cargo.weightKg", reason: `exceeds the truck's capacity of ${driver.capacityKg} kg` },
-    ]);
+  try {
+    checkParties(await readParties(pool, [customer, driverId]), customer, driverId, request);
+  } catch (error) {
+    // A retry of an accepted request is answered with it, even if the truck has changed since.
+    const existing = await readReservation(pool, reservationId);
+    if (existing) return ensureSameRequest(existing, customer, requestHash);
+    throw error;
+  }
 
   try {
     await insertPending(pool, {
@@ -189,6 +186,21 @@ export function toWorkflowView(reservation: ReservationRecord, notificationType:
             occurredAt: reservation.statusChangedAt,
           },
   };
+}
+
+/** The caller must be a customer, and the driver a driver with a truck that can carry the cargo. */
+function checkParties(parties: Map<string, Party>, customer: string, driverId: string, request: ReservationRequest): void {
+  if (parties.get(customer)?.role !== "customer")
+    throw new ForbiddenError("Haul has no customer profile for the caller, so it cannot reserve.");
+  const driver = parties.get(driverId);
+  if (driver?.role !== "driver")
+    throw new InvalidInputError("There is no driver with this id.", [{ name: "driverId", reason: "is not a known driver" }]);
+  if (driver.capacityKg === null)
+    throw new InvalidInputError("This driver has no truck.", [{ name: "driverId", reason: "has no truck assigned" }]);
+  if (request.cargo.weightKg > driver.capacityKg)
+    throw new InvalidInputError("The cargo is heavier than the truck can carry.", [
+      { name: "cargo.weightKg", reason: `exceeds the truck's capacity of ${driver.capacityKg} kg` },
+    ]);
 }
 
 function ensureSameRequest(existing: StoredReservation, customerId: string, requestHash: string): ReservationRecord {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closePools } from "../../src/db/pools.js";
+import { closePools, getPrimaryPool } from "../../src/db/pools.js";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../../src/errors.js";
 import { demoPeopleWithRole } from "../../src/identity/demo-people.js";
 import { Reservation } from "../../src/reservation/reservation.js";
@@ -61,6 +61,17 @@ describe("Reservation.accept", () => {
     );
     expect(new Set(results.map((result) => JSON.stringify(result))).size).toBe(1);
     expect(await countReservations({ customerId })).toBe(1);
+  });
+
+  it("answers a retry with the stored reservation even after the truck changed", async () => {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const request = validRequest(driverId, { cargo: { weightKg: 4_000, description: "Steel coils" } });
+    const reservationId = randomUUID();
+    const first = await Reservation.accept(customerId, request, { reservationId });
+    await (await getPrimaryPool()).execute("UPDATE trucks SET capacity_kg = 1000 WHERE driver_id = ?", [driverId]);
+    expect(await Reservation.accept(customerId, request, { reservationId })).toEqual(first);
+    // A new request with the same cargo is refused now.
+    await expect(Reservation.accept(customerId, request, { reservationId: randomUUID() })).rejects.toBeInstanceOf(InvalidInputError);
   });
 
   it("refuses the same id with another request, or from another customer", async () => {

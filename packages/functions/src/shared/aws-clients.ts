@@ -3,26 +3,17 @@
  * of the execution environment. Locally the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables point
  * them at the local cloud; nothing here knows about local endpoints.
  */
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SFNClient } from "@aws-sdk/client-sfn";
 
 let stepFunctions: SFNClient | undefined;
-let dynamoDb: DynamoDBClient | undefined;
 
 export function getStepFunctionsClient(): SFNClient {
   stepFunctions ??= new SFNClient({});
   return stepFunctions;
 }
 
-export function getDynamoDbClient(): DynamoDBClient {
-  dynamoDb ??= new DynamoDBClient({});
-  return dynamoDb;
-}
-
 /** Drops the clients (tests that change endpoints); the next use creates new ones. */
 export function resetAwsClients(): void {
   stepFunctions?.destroy();
-  dynamoDb?.destroy();
   stepFunctions = undefined;
-  dynamoDb = undefined;
 }

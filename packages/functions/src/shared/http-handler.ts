@@ -42,8 +42,6 @@ export interface HttpRequest<Body, Query, Params, Caller> {
   readonly principal: Caller;
   readonly correlationId: string;
   readonly headers: Readonly<Record<string, string | undefined>>;
-  /** The Lambda context, for work that must know the time left (e.g. idempotency records). */
-  readonly context: Context;
 }
 
 export interface HttpReply {
@@ -68,7 +66,7 @@ export function httpHandler<
   options: HandlerOptions<Body, Query, Params> & { readonly roles?: R },
   logic: (request: HttpRequest<Body, Query, Params, Caller<R>>) => Promise<HttpReply>,
 ) {
-  const handle = async (event: HttpEvent, context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+  const handle = async (event: HttpEvent, _context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const correlationId = correlationIdOf(event);
     logger.setCorrelationId(correlationId);
     const replyHeaders = { [correlationIdHeader]: correlationId };
@@ -81,7 +79,6 @@ export function httpHandler<
         principal: principal as Caller<R>,
         correlationId,
         headers: event.headers,
-        context,
       };
       const reply = await logic(request);
       return {

@@ -14,7 +14,7 @@ import {
 } from "../../../core/test/support/reservations.js";
 import { handler } from "../../src/reservation/reserve-truck.js";
 import { resetAwsClients } from "../../src/shared/aws-clients.js";
-import { invoke, startIdempotencyStore, stateMachineArn, StepFunctionsStub, type HttpCall } from "./support.js";
+import { invoke, stateMachineArn, StepFunctionsStub, type HttpCall } from "./support.js";
 
 // The refusals these tests provoke are logged by design; silence them here (read when the logger is made).
 vi.hoisted(() => {
@@ -22,18 +22,13 @@ vi.hoisted(() => {
 });
 
 const stepFunctions = new StepFunctionsStub();
-let stopDynalite: () => Promise<void>;
 
 beforeAll(async () => {
   await migrateTestDatabase();
   await stepFunctions.start();
-  const store = await startIdempotencyStore();
-  stopDynalite = store.dynalite.stop;
   vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
   vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
   vi.stubEnv("AWS_ENDPOINT_URL_SFN", stepFunctions.endpoint);
-  vi.stubEnv("AWS_ENDPOINT_URL_DYNAMODB", store.dynalite.endpoint);
-  vi.stubEnv("HAUL_IDEMPOTENCY_TABLE", store.tableName);
   vi.stubEnv("HAUL_RESERVATION_STATE_MACHINE_ARN", stateMachineArn);
   resetAwsClients();
 });
@@ -42,7 +37,6 @@ afterAll(async () => {
   resetAwsClients();
   vi.unstubAllEnvs();
   await stepFunctions.stop();
-  await stopDynalite();
   await removeTestPeople();
   await closePools();
   await closeRedisClient();
@@ -96,14 +90,36 @@ describe("POST /reservations", () => {
   describe("with an Idempotency-Key", () => {
     it("answers a retry with the same reservation: one row, one execution", async () => {
       const key = randomUUID();
+      const executions = stepFunctions.executions.size;
       const first = await reserve(requestBody(driverId), { key });
       const retry = await reserve(requestBody(driverId), { key });
       expect(first.status).toBe(202);
       expect(retry.status).toBe(202);
       expect(retry.json).toEqual(first.json);
-      expect(first.json.reservationId).toBe(Reservation.deriveReservationId(customerId, key));
+      const { reservationId } = first.json;
+      expect(reservationId).toBe(Reservation.deriveReservationId(customerId, key));
       expect(await countReservations({ customerId })).toBe(1);
-      expect(stepFunctions.callsNamed(first.json.reservationId)).toHaveLength(1);
+      // The retry finds it still PENDING and starts it again by the same name: the same execution.
+      expect(stepFunctions.callsNamed(reservationId)).toHaveLength(2);
+      expect(stepFunctions.executions.size).toBe(executions + 1);
+      expect(stepFunctions.executions.has(reservationId)).toBe(true);
+    });
+
+    it.each([
+      ["CONFIRMED", (id: string) => Reservation.persist(id)],
+      ["FAILED", (id: string) => Reservation.markFailed(id, "a step kept failing")],
+    ] as const)("answers a retry after the reservation became %s with that status, starting nothing", async (status, decide) => {
+      const key = randomUUID();
+      const first = await reserve(requestBody(driverId), { key });
+      const { reservationId } = first.json;
+      expect((await decide(reservationId)).status).toBe(status);
+      const calls = stepFunctions.calls.length;
+      const retry = await reserve(requestBody(driverId), { key });
+      expect(retry.status).toBe(202);
+      expect(retry.json).toEqual({ ...first.json, status });
+      expect(retry.headers.location).toBe(`/reservations/${reservationId}`);
+      expect(stepFunctions.calls.length).toBe(calls);
+      expect(await countReservations({ customerId })).toBe(1);
     });
 
     it("treats the same window written with another offset as the same body", async () => {
@@ -119,15 +135,19 @@ describe("POST /reservations", () => {
       expect(retry.json.reservationId).toBe(first.json.reservationId);
     });
 
-    it("refuses the same key with a different body with 422, naming the header, and writes nothing more", async () => {
+    it("refuses the same key with a different body with 422, naming the header, and writes and starts nothing more", async () => {
       const key = randomUUID();
       const first = await reserve(requestBody(driverId), { key });
+      const stored = await Reservation.get(first.json.reservationId);
+      const calls = stepFunctions.calls.length;
       const reused = await reserve(requestBody(driverId, { cargo: { weightKg: 5, description: "Something else" } }), { key });
       expect(reused.status).toBe(422);
       expect(reused.headers["content-type"]).toBe("application/problem+json");
       expect(invalidParams(reused)).toEqual(["header.idempotency-key"]);
       expect(await countReservations({ customerId })).toBe(1);
-      expect((await Reservation.get(first.json.reservationId))?.cargo.description).toBe("Two pallets of books");
+      expect(await Reservation.get(first.json.reservationId)).toEqual(stored);
+      expect(stored?.cargo.description).toBe("Two pallets of books");
+      expect(stepFunctions.calls.length).toBe(calls);
     });
 
     it("keeps keys per customer: another customer's same key is another reservation", async () => {
@@ -139,15 +159,18 @@ describe("POST /reservations", () => {
       expect(theirs.json.reservationId).not.toBe(mine.json.reservationId);
     });
 
-    it("creates one reservation when the same request arrives several times at once", async () => {
+    it("creates one reservation and one execution when the same request arrives several times at once", async () => {
       const key = randomUUID();
-      const replies = await Promise.all(Array.from({ length: 4 }, () => reserve(requestBody(driverId), { key })));
-      // Each either got the reservation or was told the first is still in progress.
-      for (const reply of replies) expect([202, 409]).toContain(reply.status);
-      const accepted = replies.filter((reply) => reply.status === 202);
-      expect(accepted.length).toBeGreaterThan(0);
-      expect(new Set(accepted.map((reply) => reply.json.reservationId)).size).toBe(1);
+      const executions = stepFunctions.executions.size;
+      const replies = await Promise.all(Array.from({ length: 6 }, () => reserve(requestBody(driverId), { key })));
+      // Each reply is the reservation, whichever request won the insert; the others read its row.
+      expect(replies.map((reply) => reply.status)).toEqual(replies.map(() => 202));
+      const reservationId = Reservation.deriveReservationId(customerId, key);
+      expect(new Set(replies.map((reply) => reply.json.reservationId))).toEqual(new Set([reservationId]));
       expect(await countReservations({ customerId })).toBe(1);
+      // Every start is named by the reservation id; the later ones meet ExecutionAlreadyExists, which is success.
+      expect(stepFunctions.executions.size).toBe(executions + 1);
+      expect(stepFunctions.executions.has(reservationId)).toBe(true);
     });
 
     it("refuses a malformed key with 400 naming the header", async () => {

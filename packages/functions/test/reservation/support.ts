@@ -1,15 +1,12 @@
 /**
  * What the reservation handler tests share: API Gateway v2 events with JWT claims, a Lambda
- * context, a stand-in Step Functions endpoint that records StartExecution calls, and dynalite
- * with the Idempotency table. The real local Step Functions endpoint is tested in packages/local.
+ * context, and a stand-in Step Functions endpoint that records StartExecution calls and, like AWS,
+ * starts each execution name once. The real local Step Functions endpoint is tested in packages/local.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import { startDynalite, type RunningDynalite } from "@haul/local/dynamodb/dynalite-server";
-import { ensureTables } from "@haul/local/dynamodb/tables";
 import { createLambdaContext } from "@haul/local/gateway/lambda-context";
-import { tables } from "../../src/declarations.js";
 
 export const stateMachineArn = "arn:aws:states:us-east-1:000000000000:stateMachine:test-haul-ReservationWorkflow";
 
@@ -75,11 +72,17 @@ export interface StartExecutionCall {
 /** How the stand-in answers one StartExecution: success, or an AWS error by its type. */
 export type Answer = { readonly error?: string; readonly status?: number };
 
-/** A Step Functions JSON endpoint that records StartExecution and answers as told. */
+/**
+ * A Step Functions JSON endpoint that records StartExecution and answers as told. Otherwise it
+ * answers as AWS does: a name starts one execution; starting it again succeeds with the same
+ * input (its executions never end) and is ExecutionAlreadyExists with another.
+ */
 export class StepFunctionsStub {
   readonly calls: StartExecutionCall[] = [];
-  /** Answers for the next calls, in order; when empty, success. */
+  /** Answers for the next calls, in order; when empty, as AWS would. */
   readonly answers: Answer[] = [];
+  /** The input of each execution started, by its name. */
+  readonly executions = new Map<string, string>();
   private server?: Server;
   endpoint = "";
 
@@ -96,12 +99,15 @@ export class StepFunctionsStub {
         }
         const body = JSON.parse(text) as { stateMachineArn: string; name: string; input: string };
         this.calls.push({ stateMachineArn: body.stateMachineArn, name: body.name, input: JSON.parse(body.input) });
-        const answer = this.answers.shift();
-        if (answer?.error) {
+        const startedWith = this.executions.get(body.name);
+        const answer =
+          this.answers.shift() ?? (startedWith !== undefined && startedWith !== body.input ? { error: "ExecutionAlreadyExists" } : {});
+        if (answer.error) {
           response.writeHead(answer.status ?? 400, { "content-type": "application/x-amz-json-1.0" });
           response.end(JSON.stringify({ __type: answer.error, message: `${answer.error} (stub)` }));
           return;
         }
+        if (startedWith === undefined) this.executions.set(body.name, body.input);
         response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
         response.end(
           JSON.stringify({
@@ -123,11 +129,4 @@ export class StepFunctionsStub {
     this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
   }
-}
-
-/** dynalite on a free port with the declared Idempotency table, named as a stage `test` would name it. */
-export async function startIdempotencyStore(): Promise<{ dynalite: RunningDynalite; tableName: string }> {
-  const dynalite = await startDynalite({ host: "127.0.0.1", port: 0 });
-  const names = await ensureTables({ endpoint: dynalite.endpoint, stage: "test", tables: [tables.idempotency] });
-  return { dynalite, tableName: names[tables.idempotency.name]! };
 }
