@@ -16,10 +16,9 @@ import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from 
 import type { NotificationType, ReservationRequest, ReservationWorkflowView } from "./schema.js";
 import { canTransition } from "./status.js";
 import {
-  findConfirmedOverlap,
+  decideReservation,
   inTransaction,
   insertPending,
-  lockForDecision,
   readParties,
   readReservation,
   updateStatus,
@@ -37,6 +36,9 @@ export type { ReservationRecord } from "./store.js";
 const trackingGraceSeconds = 24 * 60 * 60;
 const maxReasonLength = 500;
 
+/** What accept answers: enough for the caller's receipt; Reservation.get has the rest. */
+export type AcceptedReservation = Pick<ReservationRecord, "id" | "status" | "version">;
+
 export interface AcceptOptions {
   readonly reservationId: string;
   /** Stored with the row, to find the request's logs and execution. */
@@ -45,11 +47,12 @@ export interface AcceptOptions {
 
 /**
  * Accepts a validated request from `customerId`: the driver must be a driver with a truck that can
- * carry the cargo. Writes the reservation PENDING and returns it. Idempotent on the id: the same id
- * with the same request returns the stored reservation without writing; with another request (or
- * another customer) it is a ConflictError. Nothing is written when a check fails.
+ * carry the cargo. Writes the reservation PENDING and returns its id, status and version. Idempotent
+ * on the id: the same id with the same request returns the stored reservation's, as it is now,
+ * without writing; with another request (or another customer) it is a ConflictError. Nothing is
+ * written when a check fails.
  */
-export async function accept(customerId: string, request: ReservationRequest, options: AcceptOptions): Promise<ReservationRecord> {
+export async function accept(customerId: string, request: ReservationRequest, options: AcceptOptions): Promise<AcceptedReservation> {
   const customer = customerId.toLowerCase();
   const driverId = request.driverId.toLowerCase();
   const requestHash = hashRequest(customer, request);
@@ -61,7 +64,7 @@ export async function accept(customerId: string, request: ReservationRequest, op
   } catch (error) {
     // A retry of an accepted request is answered with it, even if the truck has changed since.
     const existing = await readReservation(pool, reservationId);
-    if (existing) return ensureSameRequest(existing, customer, requestHash);
+    if (existing) return acceptedAs(ensureSameRequest(existing, customer, requestHash));
     throw error;
   }
 
@@ -77,13 +80,14 @@ export async function accept(customerId: string, request: ReservationRequest, op
       requestHash,
       correlationId: options.correlationId?.slice(0, 128) ?? null,
     });
+    return { id: reservationId, status: "PENDING", version: 1 };
   } catch (error) {
-    // The id exists (a retry, or a concurrent accept that won the insert): answer as the first did.
     if ((error as { code?: string }).code !== "ER_DUP_ENTRY") throw error;
   }
+  // The id exists (a retry, or a concurrent accept that won the insert): answer as the first did.
   const stored = await readReservation(pool, reservationId);
-  if (!stored) throw new Error(`Reservation ${reservationId} vanished right after its insert`);
-  return ensureSameRequest(stored, customer, requestHash);
+  if (!stored) throw new Error(`Reservation ${reservationId} vanished after its insert collided`);
+  return acceptedAs(ensureSameRequest(stored, customer, requestHash));
 }
 
 /**
@@ -93,19 +97,8 @@ export async function accept(customerId: string, request: ReservationRequest, op
  */
 export async function persist(reservationId: string): Promise<ReservationWorkflowView> {
   const id = reservationId.toLowerCase();
-  const decided = await inTransaction(async (connection) => {
-    const current = await lockForDecision(connection, id);
-    if (!current) throw new NotFoundError(`There is no reservation ${id}.`);
-    if (current.status !== "PENDING") return current;
-    const overlap = await findConfirmedOverlap(connection, current.driverId, current.window);
-    if (overlap) {
-      const reason = `overlaps reservation ${overlap.id} [${overlap.window.start}, ${overlap.window.end})`;
-      await updateStatus(connection, id, "PENDING", "REJECTED", reason);
-    } else {
-      await updateStatus(connection, id, "PENDING", "CONFIRMED", null);
-    }
-    return (await readReservation(connection, id)) as StoredReservation;
-  });
+  const decided = await decideReservation(await getPrimaryPool(), id);
+  if (!decided) throw new NotFoundError(`There is no reservation ${id}.`);
   return toWorkflowView(decided, decided.status === "CONFIRMED" ? "reservation-confirmed" : null);
 }
 
@@ -201,6 +194,10 @@ function checkParties(parties: Map<string, Party>, customer: string, driverId: s
     throw new InvalidInputError("The cargo is heavier than the truck can carry.", [
       { name: "cargo.weightKg", reason: `exceeds the truck's capacity of ${driver.capacityKg} kg` },
     ]);
+}
+
+function acceptedAs(reservation: ReservationRecord): AcceptedReservation {
+  return { id: reservation.id, status: reservation.status, version: reservation.version };
 }
 
 function ensureSameRequest(existing: StoredReservation, customerId: string, requestHash: string): ReservationRecord {

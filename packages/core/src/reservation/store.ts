@@ -38,10 +38,6 @@ const columns = `id, customer_id, driver_id, status, status_reason, status_chang
   pickup_lat, pickup_lon, pickup_address, dropoff_lat, dropoff_lon, dropoff_address,
   window_start, window_end, cargo_weight_kg, cargo_description, version, request_hash,
   correlation_id, created_at, updated_at`;
-const qualifiedColumns = columns
-  .split(",")
-  .map((column) => `r.${column.trim()}`)
-  .join(", ");
 
 export async function readReservation(
   executor: Executor,
@@ -112,39 +108,15 @@ export async function updateStatus(
 }
 
 /**
- * A CONFIRMED reservation of `driverId` whose half-open window meets `window`, if there is one.
- * [a, b) and [c, d) overlap iff a < d and c < b: touching windows do not. A driver's CONFIRMED
- * windows are disjoint (every one was checked by this, under the driver's lock), so sorted by
- * start they are sorted by end too: of those starting before b, the latest-starting one reaches
- * furthest, and it overlaps iff it ends after a. One dive into reservations_driver_confirmed_schedule.
- * Call it holding the driver's lock (lockForDecision), or the answer may be stale at once.
+ * The workflow's decision for `id`, made by the decide_reservation procedure (migration 0006) in
+ * one round trip and one transaction under the driver's lock: PENDING becomes CONFIRMED, or
+ * REJECTED when it overlaps a CONFIRMED reservation of the driver. Returns the row after it, as
+ * it is when no longer PENDING; undefined for an unknown id.
  */
-export async function findConfirmedOverlap(
-  executor: Executor,
-  driverId: string,
-  window: TimeWindow,
-): Promise<{ id: string; window: TimeWindow } | undefined> {
-  const [rows] = await executor.execute<RowDataPacket[]>(
-    `SELECT id, window_start, window_end FROM reservations
-      WHERE driver_id = ? AND status = 'CONFIRMED' AND window_start < ?
-      ORDER BY window_start DESC LIMIT 1`,
-    [driverId, new Date(window.end)],
-  );
-  const row = rows[0];
-  if (!row || Date.parse(iso(row.window_end)) <= Date.parse(window.start)) return undefined;
-  return { id: String(row.id), window: { start: iso(row.window_start), end: iso(row.window_end) } };
-}
-
-/**
- * Locks reservation `id` and its driver's users row, in that order, and returns the reservation.
- * Every decision for one driver waits for the one before, and sees it (READ COMMITTED).
- */
-export async function lockForDecision(connection: PoolConnection, id: string): Promise<StoredReservation | undefined> {
-  const [rows] = await connection.execute<RowDataPacket[]>(
-    `SELECT ${qualifiedColumns} FROM reservations r JOIN users d ON d.id = r.driver_id WHERE r.id = ? FOR UPDATE`,
-    [id],
-  );
-  return rows[0] ? rowToReservation(rows[0]) : undefined;
+export async function decideReservation(executor: Executor, id: string): Promise<StoredReservation | undefined> {
+  const [results] = await executor.query<RowDataPacket[][]>("CALL decide_reservation(?)", [id]);
+  const row = results[0]?.[0];
+  return row ? rowToReservation(row) : undefined;
 }
 
 export interface Party {

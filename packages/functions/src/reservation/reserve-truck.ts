@@ -51,7 +51,7 @@ async function accept(
   reservationId: string,
   correlationId: string,
   keyed: boolean,
-): Promise<Reservation.ReservationRecord> {
+): Promise<Reservation.AcceptedReservation> {
   try {
     return await Reservation.accept(customerId, request, { reservationId, correlationId });
   } catch (error) {
