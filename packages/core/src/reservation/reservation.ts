@@ -12,13 +12,13 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { getPrimaryPool } from "../db/pools.js";
-import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError } from "../errors.js";
+import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, TransientError } from "../errors.js";
 import type { NotificationType, ReservationRequest, ReservationWorkflowView } from "./schema.js";
 import { canTransition } from "./status.js";
 import {
   decideReservation,
   inTransaction,
-  insertPending,
+  insertPendingIfAllowed,
   readParties,
   readReservation,
   updateStatus,
@@ -59,35 +59,30 @@ export async function accept(customerId: string, request: ReservationRequest, op
   const pool = await getPrimaryPool();
 
   const reservationId = options.reservationId.toLowerCase();
+  const reservation = {
+    id: reservationId,
+    customerId: customer,
+    driverId,
+    pickup: request.pickup,
+    dropoff: request.dropoff,
+    window: request.window,
+    cargo: request.cargo,
+    requestHash,
+    correlationId: options.correlationId?.slice(0, 128) ?? null,
+  };
   try {
-    checkParties(await readParties(pool, [customer, driverId]), customer, driverId, request);
-  } catch (error) {
-    // A retry of an accepted request is answered with it, even if the truck has changed since.
-    const existing = await readReservation(pool, reservationId);
-    if (existing) return acceptedAs(ensureSameRequest(existing, customer, requestHash));
-    throw error;
-  }
-
-  try {
-    await insertPending(pool, {
-      id: reservationId,
-      customerId: customer,
-      driverId,
-      pickup: request.pickup,
-      dropoff: request.dropoff,
-      window: request.window,
-      cargo: request.cargo,
-      requestHash,
-      correlationId: options.correlationId?.slice(0, 128) ?? null,
-    });
-    return { id: reservationId, status: "PENDING", version: 1 };
+    // The checks run inside the INSERT: one round trip when all is well.
+    if (await insertPendingIfAllowed(pool, reservation)) return { id: reservationId, status: "PENDING", version: 1 };
   } catch (error) {
     if ((error as { code?: string }).code !== "ER_DUP_ENTRY") throw error;
   }
-  // The id exists (a retry, or a concurrent accept that won the insert): answer as the first did.
-  const stored = await readReservation(pool, reservationId);
-  if (!stored) throw new Error(`Reservation ${reservationId} vanished after its insert collided`);
-  return acceptedAs(ensureSameRequest(stored, customer, requestHash));
+  // Not inserted. A retry (or a concurrent accept that won the insert) is answered as the first
+  // was, even if the truck has changed since; otherwise say which check failed.
+  const existing = await readReservation(pool, reservationId);
+  if (existing) return acceptedAs(ensureSameRequest(existing, customer, requestHash));
+  checkParties(await readParties(pool, [customer, driverId]), customer, driverId, request);
+  // Every check passes now: the customer, driver or truck changed between the two reads.
+  throw new TransientError("The driver's truck changed while the reservation was being accepted; retry.");
 }
 
 /**

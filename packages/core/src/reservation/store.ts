@@ -63,17 +63,23 @@ export interface NewReservation {
   readonly correlationId: string | null;
 }
 
-/** Inserts a PENDING row; a duplicate id fails with ER_DUP_ENTRY. */
-export async function insertPending(executor: Executor, reservation: NewReservation): Promise<void> {
-  await executor.execute(
+/**
+ * Inserts a PENDING row if the customer is a customer and the driver a driver whose truck can carry
+ * the cargo, checked in the same statement; false (nothing written) when any of that is not so.
+ * A duplicate id fails with ER_DUP_ENTRY.
+ */
+export async function insertPendingIfAllowed(executor: Executor, reservation: NewReservation): Promise<boolean> {
+  const [result] = await executor.execute<ResultSetHeader>(
     `INSERT INTO reservations (id, customer_id, driver_id, status,
        pickup_lat, pickup_lon, pickup_address, dropoff_lat, dropoff_lon, dropoff_address,
        window_start, window_end, cargo_weight_kg, cargo_description, request_hash, correlation_id)
-     VALUES (?, ?, ?, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+     SELECT ?, customer.id, driver.id, 'PENDING', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+       FROM users customer
+       JOIN users driver ON driver.id = ? AND driver.role = 'driver'
+       JOIN trucks truck ON truck.driver_id = driver.id
+      WHERE customer.id = ? AND customer.role = 'customer' AND truck.capacity_kg >= ?`,
     [
       reservation.id,
-      reservation.customerId,
-      reservation.driverId,
       reservation.pickup.lat,
       reservation.pickup.lon,
       reservation.pickup.address,
@@ -86,8 +92,12 @@ export async function insertPending(executor: Executor, reservation: NewReservat
       reservation.cargo.description,
       reservation.requestHash,
       reservation.correlationId,
+      reservation.driverId,
+      reservation.customerId,
+      reservation.cargo.weightKg.toFixed(3),
     ],
   );
+  return result.affectedRows === 1;
 }
 
 /** Moves `id` from `from` to `to`, bumping its version; false when it was not in `from`. */
