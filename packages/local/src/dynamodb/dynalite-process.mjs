@@ -6,6 +6,10 @@ import dynalite from "dynalite";
 
 const { host, port, ...options } = JSON.parse(process.argv[2] ?? "{}");
 const server = dynalite(options);
+// Keep idle keep-alive connections as AWS endpoints do, not Node's 5 s: clients then reuse them
+// instead of reconnecting after every lull (the other local servers do the same, see http-server.ts).
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 let stopping = false;
 
 function stop() {

@@ -12,9 +12,21 @@ export interface LambdaFunctionSettings {
   readonly timeoutMs: number;
 }
 
+// One log stream per function, as a warm execution environment writes every invocation to one.
+const logStreams = new Map<string, string>();
+
+function logStreamOf(functionName: string, startedAt: number): string {
+  let stream = logStreams.get(functionName);
+  if (!stream) {
+    const day = new Date(startedAt).toISOString().slice(0, 10).replaceAll("-", "/");
+    stream = `${day}/[$LATEST]${randomBytes(16).toString("hex")}`;
+    logStreams.set(functionName, stream);
+  }
+  return stream;
+}
+
 export function createLambdaContext(settings: LambdaFunctionSettings, startedAt: number = Date.now()): Context {
   const deadline = startedAt + settings.timeoutMs;
-  const day = new Date(startedAt).toISOString().slice(0, 10).replaceAll("-", "/");
   const notSupported = () => {
     throw new Error("The callback-style context.done/succeed/fail are not supported; return a value instead");
   };
@@ -26,7 +38,7 @@ export function createLambdaContext(settings: LambdaFunctionSettings, startedAt:
     memoryLimitInMB: String(settings.memorySizeMb),
     awsRequestId: randomUUID(),
     logGroupName: `/aws/lambda/${settings.functionName}`,
-    logStreamName: `${day}/[$LATEST]${randomBytes(16).toString("hex")}`,
+    logStreamName: logStreamOf(settings.functionName, startedAt),
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: notSupported,
     fail: notSupported,
