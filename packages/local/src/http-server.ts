@@ -3,7 +3,7 @@ import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 
 /** Idle keep-alive connections outlive clients' idle timeouts, as behind AWS's endpoints. */
-const keepAliveMs = 65_000;
+export const keepAliveMs = 65_000;
 
 /** Listens and resolves with the port actually bound (useful with port 0). */
 export function listen(server: Server, port: number, host: string): Promise<number> {

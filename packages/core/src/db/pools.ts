@@ -82,19 +82,19 @@ function createEntry(role: PoolKey, known?: MysqlTarget): PoolEntry {
 // DEFAULT CURRENT_TIMESTAMP and NOW() follow the session time zone: make it UTC whatever the
 // server's default. The primary's transactions decide under locks and must see what the lock's
 // previous holder committed: READ COMMITTED, set once per session instead of once per transaction.
-const sessionSettings: Record<PoolKey, readonly string[]> = {
-  primary: ["SET time_zone = '+00:00'", "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED"],
-  replica: ["SET time_zone = '+00:00'"],
-  primaryReader: ["SET time_zone = '+00:00'"],
-  replicaReader: ["SET time_zone = '+00:00'"],
-};
+const utcSession = "SET time_zone = '+00:00'";
+const readCommittedSession = "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED";
+
+function sessionSettings(role: PoolKey): readonly string[] {
+  return role === "primary" ? [utcSession, readCommittedSession] : [utcSession];
+}
 
 function createPool(role: PoolKey, target: MysqlTarget): Pool {
   const pool = mysql.createPool(toPoolOptions(target));
   // The listener gets the callback-style connection; these run before any query the pool hands
   // the connection out for.
   pool.on("connection", (connection) => {
-    for (const statement of sessionSettings[role]) (connection as unknown as CallbackConnection).query(statement, () => undefined);
+    for (const statement of sessionSettings(role)) (connection as unknown as CallbackConnection).query(statement, () => undefined);
   });
   return pool;
 }

@@ -4,7 +4,7 @@
  */
 import type { Pool, PoolConnection, ResultSetHeader, RowDataPacket } from "mysql2/promise";
 import { getPrimaryPool } from "../db/pools.js";
-import { type Cargo, type Place, type TimeWindow } from "./schema.js";
+import type { Cargo, Place, TimeWindow } from "./schema.js";
 import type { ReservationStatus } from "./status.js";
 
 /** A reservation as stored. Times are ISO-8601 UTC strings. */

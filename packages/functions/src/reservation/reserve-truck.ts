@@ -29,7 +29,10 @@ export const handler = httpHandler(
     const reservationId = idempotencyKey
       ? Reservation.deriveReservationId(principal.userId, idempotencyKey)
       : Reservation.randomReservationId();
-    const reservation = await accept(principal.userId, body, reservationId, correlationId, idempotencyKey !== null);
+    const reservation = await Reservation.accept(principal.userId, body, { reservationId, correlationId }).catch((error: unknown) => {
+      // The key's reservation exists with another body (a random id never meets an existing row).
+      throw error instanceof ConflictError && idempotencyKey ? idempotencyKeyReused() : error;
+    });
     if (reservation.status === "PENDING") {
       try {
         await startDecideExecution(reservation.id, correlationId);
@@ -44,22 +47,6 @@ export const handler = httpHandler(
     return { status: 202, headers: { location: receipt.links.self }, body: receipt };
   },
 );
-
-async function accept(
-  customerId: string,
-  request: Reservation.ReservationRequest,
-  reservationId: string,
-  correlationId: string,
-  keyed: boolean,
-): Promise<Reservation.AcceptedReservation> {
-  try {
-    return await Reservation.accept(customerId, request, { reservationId, correlationId });
-  } catch (error) {
-    // The key's reservation exists with another body (a random id never meets an existing row).
-    if (error instanceof ConflictError && keyed) throw idempotencyKeyReused();
-    throw error;
-  }
-}
 
 function idempotencyKeyReused(): HttpProblem {
   return new HttpProblem(422, "Idempotency key reused", "This Idempotency-Key was used before with a different body.", [

@@ -1,46 +1,23 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { closePools } from "@haul/core/db/pools";
-import { closeRedisClient } from "@haul/core/cache/redis-client";
 import { Reservation } from "@haul/core/reservation/reservation";
-import { migrateTestDatabase } from "../../../core/test/support/database.js";
 import {
   countReservations,
   createTestCustomer,
   createTestDriver,
-  removeTestPeople,
   requestBody,
   windowAt,
 } from "../../../core/test/support/reservations.js";
 import { handler } from "../../src/reservation/reserve-truck.js";
-import { resetAwsClients } from "../../src/shared/aws-clients.js";
-import { invoke, stateMachineArn, StepFunctionsStub, type HttpCall } from "./support.js";
+import { invoke, stateMachineArn, useReservationHandlerEnvironment, type HttpCall } from "./support.js";
 
 // The refusals these tests provoke are logged by design; silence them here (read when the logger is made).
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = "SILENT";
 });
 
-const stepFunctions = new StepFunctionsStub();
-
-beforeAll(async () => {
-  await migrateTestDatabase();
-  await stepFunctions.start();
-  vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
-  vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
-  vi.stubEnv("AWS_ENDPOINT_URL_SFN", stepFunctions.endpoint);
-  vi.stubEnv("HAUL_RESERVATION_STATE_MACHINE_ARN", stateMachineArn);
-  resetAwsClients();
-});
-
-afterAll(async () => {
-  resetAwsClients();
-  vi.unstubAllEnvs();
-  await stepFunctions.stop();
-  await removeTestPeople();
-  await closePools();
-  await closeRedisClient();
-});
+const stepFunctions = useReservationHandlerEnvironment();
 
 let customerId: string;
 let driverId: string;

@@ -1,12 +1,18 @@
 /**
  * What the reservation handler tests share: API Gateway v2 events with JWT claims, a Lambda
- * context, and a stand-in Step Functions endpoint that records StartExecution calls and, like AWS,
- * starts each execution name once. The real local Step Functions endpoint is tested in packages/local.
+ * context, a stand-in Step Functions endpoint that records StartExecution calls and, like AWS,
+ * starts each execution name once, and the suite hooks that set them up. The real local Step Functions endpoint is tested in packages/local.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { afterAll, beforeAll, vi } from "vitest";
+import { closeRedisClient } from "@haul/core/cache/redis-client";
+import { closePools } from "@haul/core/db/pools";
 import { createLambdaContext } from "@haul/local/gateway/lambda-context";
+import { migrateTestDatabase } from "../../../core/test/support/database.js";
+import { removeTestPeople } from "../../../core/test/support/reservations.js";
+import { resetAwsClients } from "../../src/shared/aws-clients.js";
 
 export const stateMachineArn = "arn:aws:states:us-east-1:000000000000:stateMachine:test-haul-ReservationWorkflow";
 
@@ -129,4 +135,31 @@ export class StepFunctionsStub {
     this.server?.closeAllConnections();
     await new Promise((resolve) => this.server?.close(resolve));
   }
+}
+
+/**
+ * Registers the suite's hooks for reservation handler tests: the test database migrated, a
+ * StepFunctionsStub the handlers' SDK client is pointed at, and everything closed afterwards
+ * (the test people included). Returns the stub, started before the first test.
+ */
+export function useReservationHandlerEnvironment(): StepFunctionsStub {
+  const stepFunctions = new StepFunctionsStub();
+  beforeAll(async () => {
+    await migrateTestDatabase();
+    await stepFunctions.start();
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "local");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "local");
+    vi.stubEnv("AWS_ENDPOINT_URL_SFN", stepFunctions.endpoint);
+    vi.stubEnv("HAUL_RESERVATION_STATE_MACHINE_ARN", stateMachineArn);
+    resetAwsClients();
+  });
+  afterAll(async () => {
+    resetAwsClients();
+    vi.unstubAllEnvs();
+    await stepFunctions.stop();
+    await removeTestPeople();
+    await closePools();
+    await closeRedisClient();
+  });
+  return stepFunctions;
 }

@@ -4,12 +4,12 @@
 // (the IPC channel closes), closing LevelDB so the next start gets its lock.
 import dynalite from "dynalite";
 
-const { host, port, ...options } = JSON.parse(process.argv[2] ?? "{}");
+const { host, port, keepAliveMs, ...options } = JSON.parse(process.argv[2] ?? "{}");
 const server = dynalite(options);
-// Keep idle keep-alive connections as AWS endpoints do, not Node's 5 s: clients then reuse them
-// instead of reconnecting after every lull (the other local servers do the same, see http-server.ts).
-server.keepAliveTimeout = 65_000;
-server.headersTimeout = 66_000;
+// Idle keep-alive connections kept as long as the other local servers keep theirs (http-server.ts
+// listen): clients reuse them instead of reconnecting after every lull.
+server.keepAliveTimeout = keepAliveMs;
+server.headersTimeout = keepAliveMs + 1_000;
 let stopping = false;
 
 function stop() {

@@ -11,7 +11,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import dynalite from "dynalite";
-import { closeServer, listen, urlHost } from "../http-server.js";
+import { closeServer, keepAliveMs, listen, urlHost } from "../http-server.js";
 
 export interface DynaliteOptions {
   readonly host: string;
@@ -60,7 +60,7 @@ async function startInProcess(options: DynaliteOptions): Promise<RunningDynalite
 }
 
 async function startChildProcess(options: DynaliteOptions): Promise<RunningDynalite> {
-  const settings = { host: options.host, port: options.port, ...(options.dataDir ? { path: options.dataDir } : {}), ...tableTimings };
+  const settings = { host: options.host, port: options.port, keepAliveMs, ...(options.dataDir ? { path: options.dataDir } : {}), ...tableTimings };
   // Bare node: no loader hooks, no inspector flags inherited from the parent.
   const child = fork(childScript, [JSON.stringify(settings)], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
