@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local data services for Haul: MariaDB primary (127.0.0.1:3306), its GTID read replica
-# (127.0.0.1:3307) and Redis (127.0.0.1:6379). Real servers, no Docker, no systemd.
+# (127.0.0.1:3307), Redis (127.0.0.1:6379) and OpenSearch (127.0.0.1:9200). Real servers, no Docker,
+# no systemd.
 #
 #   scripts/local-services.sh start    install if missing, start what is down, repair the replica
 #   scripts/local-services.sh stop     stop what this script started (replica, primary, redis)
@@ -9,6 +10,8 @@
 #
 # HAUL_MYSQL_URL set  => MariaDB is the user's own server: neither local MariaDB is touched.
 # HAUL_REDIS_URL set  => Redis is the user's own server: local Redis is not touched.
+# HAUL_OPENSEARCH_URL set => OpenSearch is the user's own: the local node is not touched.
+# HAUL_OPENSEARCH_HEAP  heap of the local OpenSearch node (default 512m).
 # HAUL_SERVICES_TIMEOUT  seconds to wait for a server to answer (default 60).
 set -euo pipefail
 
@@ -33,6 +36,9 @@ TIMEOUT=${HAUL_SERVICES_TIMEOUT:-60}
 REPL_USER=haul_repl
 REPL_PASSWORD=haul_repl
 ADMIN_USER=$(id -un)
+
+# shellcheck source=scripts/local-services/opensearch.sh
+source "$SCRIPT_DIR/local-services/opensearch.sh"
 
 # Parity with RDS MySQL 8.4: its default sql_mode, UTC, utf8mb4.
 SERVER_OPTIONS=(
@@ -90,11 +96,13 @@ missing_binaries() {
 }
 
 ensure_installed() {
-  local missing; missing=$(missing_binaries)
+  local missing; missing="$(missing_binaries)$(opensearch_missing_packages)"
   [[ -z "$missing" ]] && return 0
   local packages=()
   wants_mysql && packages+=(mariadb-server mariadb-client)
   wants_redis && packages+=(redis-server redis-tools)
+  # shellcheck disable=SC2206 # package names, no globs
+  packages+=($(opensearch_missing_packages))
   (( EUID == 0 )) || die "missing: $missing; install as root: apt-get install -y --no-install-recommends ${packages[*]}"
   command -v apt-get >/dev/null 2>&1 || die "missing: $missing and apt-get is not available; install ${packages[*]} yourself"
   local log="$LOG_DIR/apt.log" started; started=$(now_ms)
@@ -111,7 +119,7 @@ ensure_installed() {
   } >"$log" 2>&1 || rc=$?
   (( made_policy )) && rm -f "$policy"
   (( rc == 0 )) || { tail -n 15 "$log" >&2; die "package installation failed (exit $rc); see $log"; }
-  missing=$(missing_binaries)
+  missing="$(missing_binaries)$(opensearch_missing_packages)"
   [[ -z "$missing" ]] || die "installed ${packages[*]} but still missing: $missing; see $log"
   line packages "installed in $(elapsed "$started")"
 }
@@ -357,6 +365,9 @@ cmd_start() {
   if wants_redis; then start_redis; else
     line redis "your server from HAUL_REDIS_URL=$(redact_url "$HAUL_REDIS_URL"); local redis not started"
   fi
+  if wants_opensearch; then start_opensearch; else
+    line opensearch "your server from HAUL_OPENSEARCH_URL=$(redact_url "$HAUL_OPENSEARCH_URL"); local node not started"
+  fi
   line "local services" "ready in $(elapsed "$started")"
 }
 
@@ -375,6 +386,9 @@ cmd_stop() {
     line redis "not installed"
   else
     stop_redis
+  fi
+  if wants_opensearch; then stop_opensearch; else
+    line opensearch "HAUL_OPENSEARCH_URL is set: your server, not managed here"
   fi
 }
 
@@ -400,6 +414,11 @@ cmd_status() {
   elif command -v redis-cli >/dev/null 2>&1 && redis_up; then
     line redis "$HOST:$REDIS_PORT  up"
   else line redis "$HOST:$REDIS_PORT  down"; down=1; fi
+  if ! wants_opensearch; then
+    line opensearch "your server: HAUL_OPENSEARCH_URL=$(redact_url "$HAUL_OPENSEARCH_URL")"
+  else
+    status_opensearch || down=1
+  fi
   return $(( down ? 3 : 0 ))
 }
 
@@ -412,7 +431,7 @@ main() {
     status)
       [[ "${2:-}" == --quiet ]] && quiet=1
       (( $# == 1 + quiet )) || { usage; return; } ;;
-    -h|--help|help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
+    -h|--help|help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
     *) usage; return ;;
   esac
   mkdir -p "$LOG_DIR" "$RUN_DIR" "$MYSQL_DIR"
