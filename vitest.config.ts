@@ -23,6 +23,8 @@ export default defineConfig({
     env: {
       HAUL_MYSQL_URL: testDatabaseUrl(),
       HAUL_MYSQL_REPLICA_URL: testReplicaUrl(),
+      // Tests' OpenSearch indices, templates and pipelines are named test-*, next to the demo's.
+      HAUL_OPENSEARCH_INDEX_PREFIX: "test-",
       SST_TELEMETRY_DISABLED: "1",
       AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
       POWERTOOLS_DEV: "true",

@@ -1,6 +1,7 @@
 /**
  * Migrates a database on the primary from HAUL_MYSQL_URL (default: the local primary's `haul`),
- * then loads the demo seeds and makes sure the read-only user `haul_reader` exists.
+ * then loads the demo seeds and makes sure the read-only user `haul_reader` exists; then applies
+ * the OpenSearch index families (search/index-families) to HAUL_OPENSEARCH_URL.
  *   npx tsx scripts/migrate.ts [--database haul_test] [--no-seed]
  */
 import { dirname, join } from "node:path";
@@ -13,15 +14,19 @@ import {
   redactUrl,
 } from "@haul/core/db/connection-config";
 import { applyMigrations, applySeeds, ensureReaderUser } from "@haul/core/db/migrations";
+import { applyIndexFamilies } from "@haul/core/search/index-families";
+import { closeSearchClient, getSearchClient, searchConfigFromEnv } from "@haul/core/search/search-client";
 
 const usage = `Usage: npx tsx scripts/migrate.ts [--database <name>] [--no-seed]
 
 Applies sql/migrations, then sql/seed (unless --no-seed), then creates or updates the read-only
 user haul_reader (password HAUL_MYSQL_READER_PASSWORD, default haul_reader) with SELECT on the database.
 Server and credentials: HAUL_MYSQL_URL (default ${redactUrl(defaultPrimaryUrl)}).
---database overrides the URL's database (e.g. haul_test).`;
+--database overrides the URL's database (e.g. haul_test).
+Then applies search/index-families to HAUL_OPENSEARCH_URL (default http://127.0.0.1:9200).`;
 
-const sqlDir = join(dirname(fileURLToPath(import.meta.url)), "..", "sql");
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+const sqlDir = join(repoRoot, "sql");
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -47,6 +52,14 @@ async function main(): Promise<void> {
   if (!values["no-seed"]) await applySeeds(join(sqlDir, "seed"), { target, log });
   const readerPassword = process.env.HAUL_MYSQL_READER_PASSWORD || "haul_reader";
   await ensureReaderUser("haul_reader", readerPassword, { target, log });
+
+  process.stdout.write(`index families on ${searchConfigFromEnv().url}\n`);
+  try {
+    const families = await applyIndexFamilies(getSearchClient(), { directory: join(repoRoot, "search", "index-families"), log });
+    process.stdout.write(`  ${families.applied.length} applied, ${families.unchanged.length} unchanged\n`);
+  } finally {
+    await closeSearchClient();
+  }
 }
 
 main().catch((error: unknown) => {

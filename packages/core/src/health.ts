@@ -1,19 +1,22 @@
 /**
- * Liveness of Haul's data dependencies: the MySQL primary, the read replica and Redis, each
- * probed in parallel with a short timeout. Never throws: a failure is a `down` entry.
- * Reasons are error codes, not messages, so a public health check does not reveal hostnames.
+ * Liveness of Haul's data dependencies: the MySQL primary, the read replica and Redis, and
+ * OpenSearch for the services that use it, each probed in parallel with a short timeout. Never
+ * throws: a failure is a `down` entry. Reasons are error codes, not messages, so a public health
+ * check does not reveal hostnames.
  */
+import { errors as searchErrors } from "@opensearch-project/opensearch";
 import { getRedisClient } from "./cache/redis-client.js";
 import { getPrimaryPool, getReaderPool, getReplicaPool } from "./db/pools.js";
+import { getSearchClient } from "./search/search-client.js";
 
 export * as Health from "./health.js";
 
-export type DependencyName = "primary" | "replica" | "redis";
+export type DependencyName = "primary" | "replica" | "redis" | "opensearch";
 
 export interface DependencyStatus {
   readonly status: "up" | "down";
   readonly latencyMs: number;
-  /** Why it is down, e.g. `ECONNREFUSED`, `ER_ACCESS_DENIED_ERROR`, `timeout`. */
+  /** Why it is down, e.g. `ECONNREFUSED`, `ER_ACCESS_DENIED_ERROR`, `timeout`, `cluster_red`. */
   readonly reason?: string;
 }
 
@@ -21,28 +24,42 @@ export interface HealthReport {
   /** True when every dependency is up. */
   readonly healthy: boolean;
   readonly checkedAt: string;
-  readonly dependencies: Readonly<Record<DependencyName, DependencyStatus>>;
+  /** `opensearch` only when the check was asked to include it. */
+  readonly dependencies: Readonly<Record<Exclude<DependencyName, "opensearch">, DependencyStatus>> & {
+    readonly opensearch?: DependencyStatus;
+  };
 }
 
 export interface CheckOptions {
   readonly timeoutMs?: number;
   /** `reader`: probe as the read-only user, as the query service connects (it holds no other credentials). */
   readonly as?: "writer" | "reader";
+  /** Probe OpenSearch too (cluster health yellow or green is up): for the services that use it. */
+  readonly opensearch?: boolean;
 }
 
 export async function check(options: CheckOptions = {}): Promise<HealthReport> {
   const timeoutMs = options.timeoutMs ?? 1_500;
   const reader = options.as === "reader";
-  const [primary, replica, redis] = await Promise.all([
+  const [primary, replica, redis, opensearch] = await Promise.all([
     probe(async () => (await (reader ? getReaderPool("primary") : getPrimaryPool())).query("SELECT 1"), timeoutMs),
     probe(async () => (await (reader ? getReaderPool("replica") : getReplicaPool())).query("SELECT 1"), timeoutMs),
     probe(async () => (await getRedisClient()).ping(), timeoutMs),
+    options.opensearch ? probe(() => pingSearchCluster(timeoutMs), timeoutMs) : undefined,
   ]);
+  const dependencies = { primary, replica, redis, ...(opensearch ? { opensearch } : {}) };
   return {
-    healthy: [primary, replica, redis].every((dependency) => dependency.status === "up"),
+    healthy: Object.values(dependencies).every((dependency) => dependency.status === "up"),
     checkedAt: new Date().toISOString(),
-    dependencies: { primary, replica, redis },
+    dependencies,
   };
+}
+
+/** Resolves when the cluster is yellow or green: every primary shard is assigned, so every index answers. */
+async function pingSearchCluster(timeoutMs: number): Promise<void> {
+  // No retries: a probe reports what it finds; its own timer bounds the wait as for the others.
+  const { body } = await getSearchClient().cluster.health({}, { requestTimeout: timeoutMs, maxRetries: 0 });
+  if (body.status === "red") throw new ProbeFailure("cluster_red");
 }
 
 async function probe(ping: () => Promise<unknown>, timeoutMs: number): Promise<DependencyStatus> {
@@ -63,12 +80,27 @@ async function probe(ping: () => Promise<unknown>, timeoutMs: number): Promise<D
 
 class ProbeTimeout extends Error {}
 
+/** A dependency that answered, but not well enough; `message` is the reason code. */
+class ProbeFailure extends Error {}
+
 function reasonOf(error: unknown): string {
   if (error instanceof ProbeTimeout) return "timeout";
+  if (error instanceof ProbeFailure) return error.message;
+  if (error instanceof searchErrors.OpenSearchClientError) return searchReasonOf(error);
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === "string" && code) return code;
   if (error instanceof Error && error.name && error.name !== "Error") return error.name;
   return "error";
+}
+
+// The OpenSearch client wraps socket errors and drops their code; it survives in the message.
+function searchReasonOf(error: InstanceType<typeof searchErrors.OpenSearchClientError>): string {
+  if (error instanceof searchErrors.TimeoutError) return "timeout";
+  if (error instanceof searchErrors.ResponseError) {
+    const type = (error.body as { error?: { type?: unknown } } | undefined)?.error?.type;
+    return typeof type === "string" ? type : `http_${error.statusCode}`;
+  }
+  return /\b(E[A-Z]{3,})\b/.exec(error.message)?.[1] ?? error.name;
 }
 
 function elapsedSince(started: number): number {

@@ -22,7 +22,14 @@ export const healthReport = z
   .object({
     healthy: z.boolean(),
     checkedAt: z.iso.datetime(),
-    dependencies: z.object({ primary: dependencyStatus, replica: dependencyStatus, redis: dependencyStatus }),
+    dependencies: z.object({
+      primary: dependencyStatus,
+      replica: dependencyStatus,
+      redis: dependencyStatus,
+      opensearch: dependencyStatus
+        .optional()
+        .describe("The ReservationApi's check only (the QueryApi does not use OpenSearch); down when the cluster is red"),
+    }),
   })
   .meta({ id: "HealthReport" });
 

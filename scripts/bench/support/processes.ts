@@ -43,6 +43,13 @@ export async function cpuSeconds(pid: number): Promise<number> {
   return (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / clockTicks;
 }
 
+/** Resident set size of `pid` in bytes (VmRSS), or undefined if it is gone. */
+export async function residentBytes(pid: number): Promise<number | undefined> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+  const kib = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
+  return kib === undefined ? undefined : Number(kib) * 1024;
+}
+
 /** The p-th percentile (nearest rank) of `values`; NaN when there are none. */
 export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return NaN;
