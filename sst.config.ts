@@ -6,6 +6,7 @@ import { Messaging } from "./stacks/Messaging.js";
 import { Network } from "./stacks/Network.js";
 import { QueryApi } from "./stacks/QueryApi.js";
 import { ReservationApi } from "./stacks/ReservationApi.js";
+import { Search } from "./stacks/Search.js";
 import { stageProfile } from "./stacks/stage-profile.js";
 import { Workflow } from "./stacks/Workflow.js";
 
@@ -26,6 +27,6 @@ export default {
       tracing: "active",
       loggingFormat: LoggingFormat.JSON,
     });
-    app.stack(Network).stack(Data).stack(Auth).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi);
+    app.stack(Network).stack(Data).stack(Search).stack(Auth).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi);
   },
 } satisfies SSTConfig;

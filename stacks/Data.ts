@@ -216,20 +216,24 @@ function createRedis(stack: Stack, network: NetworkExports) {
 }
 
 function createTables(stack: Stack, profile: StageProfile): Record<TableKey, Table> {
-  const create = (declaration: TableDeclaration) =>
+  const create = (declaration: TableDeclaration) => {
+    const indexes = Object.values(declaration.indexes ?? {});
+    // Every key, the indexes' included, is a string (ids); other attributes need no declaring.
+    const keyFields = [declaration.partitionKey, declaration.sortKey, ...indexes.flatMap((index) => [index.partitionKey, index.sortKey])];
     // The construct id is the declared name: SST names the table `<stage>-haul-<name>`, as the declaration says.
-    new Table(stack, declaration.name, {
-      fields: {
-        [declaration.partitionKey]: "string",
-        ...(declaration.sortKey ? { [declaration.sortKey]: "string" } : {}),
-      },
+    return new Table(stack, declaration.name, {
+      fields: Object.fromEntries(keyFields.filter((field) => field !== undefined).map((field) => [field, "string" as const])),
       primaryIndex: { partitionKey: declaration.partitionKey, sortKey: declaration.sortKey },
+      // Every attribute projected (SST's default), as locally (packages/local/src/dynamodb/tables.ts).
+      ...(declaration.indexes ? { globalIndexes: declaration.indexes } : {}),
       timeToLiveAttribute: declaration.timeToLiveAttribute,
       // SST turns point-in-time recovery on for every table it creates (asserted in stacks/test).
       cdk: { table: { deletionProtection: profile.deletionProtection } },
     });
+  };
   return {
     trackingSessions: create(tables.trackingSessions),
+    liveConnections: create(tables.liveConnections),
   } satisfies Record<TableKey, Table>;
 }
 

@@ -5,12 +5,13 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Function as SstFunction, use, type StackContext } from "sst/constructs";
 import { useProject } from "sst/project.js";
-import { reservationWorkflow, type WorkflowTaskDeclaration } from "../packages/functions/src/declarations.js";
+import { declaredFunctionName, reservationWorkflow, type WorkflowTaskDeclaration } from "../packages/functions/src/declarations.js";
 import { Data } from "./Data.js";
 import { functionAccess } from "./function-access.js";
 import { Messaging } from "./Messaging.js";
 import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
+import { Search } from "./Search.js";
 import { retentionDays, stageProfile } from "./stage-profile.js";
 
 type TaskName = keyof typeof reservationWorkflow.tasks;
@@ -24,7 +25,7 @@ export function Workflow({ stack, app }: StackContext) {
   const network = use(Network);
   const data = use(Data);
   const messaging = use(Messaging);
-  const access = functionAccess({ network, data });
+  const access = functionAccess({ network, data, search: use(Search) });
 
   const tasks = Object.fromEntries(
     Object.entries<WorkflowTaskDeclaration>(reservationWorkflow.tasks).map(([name, task]) => {
@@ -34,7 +35,7 @@ export function Workflow({ stack, app }: StackContext) {
         handler: task.handler,
         environment: { POWERTOOLS_SERVICE_NAME: "reservation", ...props.environment },
       });
-      access.grant(fn, task.uses);
+      access.grant(fn, task.uses, declaredFunctionName(reservationWorkflow.name, name));
       return [name, fn];
     }),
   ) as Record<TaskName, SstFunction>;

@@ -4,15 +4,27 @@ import type { FunctionProps } from "sst/constructs";
 import type { FunctionUse, tables } from "../packages/functions/src/declarations.js";
 import type { Data } from "./Data.js";
 import type { Network } from "./Network.js";
+import type { Search } from "./Search.js";
 
 /** The variable handlers read the reservation workflow's ARN from (packages/functions/src/reservation/start-workflow.ts). */
 export const reservationStateMachineArnVariable = "HAUL_RESERVATION_STATE_MACHINE_ARN";
+/** The variable pushing functions read the LiveApi's @connections endpoint from (packages/functions/src/live/push-to-connections.ts). */
+export const liveApiCallbackUrlVariable = "HAUL_LIVE_API_CALLBACK_URL";
 
 export interface FunctionAccessSources {
   readonly network: ReturnType<typeof Network>;
   readonly data: ReturnType<typeof Data>;
+  /** The OpenSearch domain; every stack after the Search stack has it. */
+  readonly search?: ReturnType<typeof Search>;
   /** Only stacks that come after the Workflow stack can give functions the workflow. */
   readonly reservationWorkflow?: IStateMachine;
+  /** The LiveApi WebSocket API: stacks after its own can let functions push to connections. */
+  readonly liveApi?: {
+    /** `https://<api id>.execute-api.<region>.amazonaws.com/<stage>` */
+    readonly callbackUrl: string;
+    /** `execute-api:ManageConnections` on the API's `@connections` only. */
+    grantManageConnections(grantee: IGrantable): void;
+  };
 }
 
 /** What one use gives a function. */
@@ -20,7 +32,8 @@ interface UseAccess {
   /** The resource lives in the VPC, so the function must run there to reach it. */
   readonly inVpc: boolean;
   readonly environment: Readonly<Record<string, string>>;
-  grant(grantee: IGrantable): void;
+  /** `name`: the function's declared name (declaredFunctionName), for grants that must know it. */
+  grant(grantee: IGrantable, name?: string): void;
 }
 
 /**
@@ -31,10 +44,14 @@ interface UseAccess {
  */
 export interface FunctionAccess {
   props(uses: readonly FunctionUse[] | undefined): FunctionProps;
-  grant(grantee: IGrantable, uses: readonly FunctionUse[] | undefined): void;
+  /**
+   * `name`: what the function is declared as (declaredFunctionName in declarations.ts); required
+   * for `search`, whose grant fixes the function's role name by it.
+   */
+  grant(grantee: IGrantable, uses: readonly FunctionUse[] | undefined, name?: string): void;
 }
 
-export function functionAccess({ network, data, reservationWorkflow }: FunctionAccessSources): FunctionAccess {
+export function functionAccess({ network, data, search, reservationWorkflow, liveApi }: FunctionAccessSources): FunctionAccess {
   const table = (key: keyof typeof tables): UseAccess => ({
     // DynamoDB is reached through its public endpoint (or the VPC's gateway endpoint).
     inVpc: false,
@@ -52,13 +69,28 @@ export function functionAccess({ network, data, reservationWorkflow }: FunctionA
     primaryReadOnly: () => ({ inVpc: true, environment: data.environment.primaryReadOnly, grant: readReaderSecret }),
     replica: () => ({ inVpc: true, environment: data.environment.replica, grant: readReaderSecret }),
     redis: () => ({ inVpc: true, environment: data.environment.redis, grant: readRedisToken }),
+    // In the VPC, for the domain lives there. Its grant also names the function's role, which the
+    // Search stack's set-up maps to the function's declared OpenSearch access.
+    search: () => {
+      if (!search) throw new Error("search is used by a function of a stack that does not have the Search stack's domain");
+      return { inVpc: true, environment: search.environment, grant: search.grantAccess };
+    },
     trackingSessionsTable: () => table("trackingSessions"),
+    liveConnectionsTable: () => table("liveConnections"),
     reservationWorkflow: () => {
       if (!reservationWorkflow) throw new Error("reservationWorkflow is used by a function of a stack that does not have the Workflow stack's state machine");
       return {
         inVpc: false,
         environment: { [reservationStateMachineArnVariable]: reservationWorkflow.stateMachineArn },
         grant: (grantee) => reservationWorkflow.grantStartExecution(grantee),
+      };
+    },
+    liveApiConnections: () => {
+      if (!liveApi) throw new Error("liveApiConnections is used by a function of a stack that does not have the LiveApi");
+      return {
+        inVpc: false,
+        environment: { [liveApiCallbackUrlVariable]: liveApi.callbackUrl },
+        grant: (grantee) => liveApi.grantManageConnections(grantee),
       };
     },
   };
@@ -72,8 +104,8 @@ export function functionAccess({ network, data, reservationWorkflow }: FunctionA
         : {};
       return { ...placement, environment: Object.assign({}, ...accesses.map((access) => access.environment)) };
     },
-    grant(grantee, uses) {
-      for (const grant of new Set(accessesOf(uses).map((access) => access.grant))) grant(grantee);
+    grant(grantee, uses, name) {
+      for (const grant of new Set(accessesOf(uses).map((access) => access.grant))) grant(grantee, name);
     },
   };
 }

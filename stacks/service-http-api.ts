@@ -1,12 +1,13 @@
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import { use, type Function as SstFunction, type StackContext } from "sst/constructs";
-import type { HttpApiDeclaration, RouteDeclaration } from "../packages/functions/src/declarations.js";
+import { declaredFunctionName, type HttpApiDeclaration, type RouteDeclaration } from "../packages/functions/src/declarations.js";
 import { Auth } from "./Auth.js";
 import { Data } from "./Data.js";
 import { createDeclaredHttpApi, suppressPublicRouteFindings, type DeclaredHttpApi } from "./declared-http-api.js";
 import { functionAccess } from "./function-access.js";
 import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
+import { Search } from "./Search.js";
 import { stageProfile } from "./stage-profile.js";
 
 export interface ServiceHttpApiOptions {
@@ -28,7 +29,12 @@ export function createServiceHttpApi(
 ): { api: DeclaredHttpApi; functions: SstFunction[] } {
   const profile = stageProfile(app.stage);
   const auth = use(Auth);
-  const access = functionAccess({ network: use(Network), data: use(Data), reservationWorkflow: options.reservationWorkflow });
+  const access = functionAccess({
+    network: use(Network),
+    data: use(Data),
+    search: use(Search),
+    reservationWorkflow: options.reservationWorkflow,
+  });
 
   const api = createDeclaredHttpApi(stack, declaration, {
     jwt: { issuer: auth.issuerUrl, audience: [auth.userPoolClientId] },
@@ -41,7 +47,7 @@ export function createServiceHttpApi(
   const functions = Object.entries<RouteDeclaration>(declaration.routes).map(([routeKey, route]) => {
     const fn = api.getFunction(routeKey);
     if (!fn) throw new Error(`Route ${routeKey} has no function`);
-    access.grant(fn, route.uses);
+    access.grant(fn, route.uses, declaredFunctionName(declaration.name, routeKey));
     return fn;
   });
 

@@ -20,6 +20,22 @@ export interface StageProfile {
   readonly natGateways: number;
   readonly backupRetentionDays: number;
   readonly logRetention: LogRetention;
+  readonly search: SearchSizing;
+}
+
+/**
+ * The OpenSearch domain's size. Always one data node per zone (zone awareness over the VPC's two
+ * zones); production adds three dedicated master nodes, so that cluster management survives a
+ * zone's loss and does not compete with searches and indexing on the data nodes.
+ */
+export interface SearchSizing {
+  readonly dataNodes: number;
+  readonly dataNodeInstanceType: string;
+  /** 0: the data nodes elect a master among themselves. */
+  readonly masterNodes: number;
+  readonly masterNodeInstanceType?: string;
+  /** EBS (gp3) per data node. */
+  readonly volumeGiB: number;
 }
 
 export const productionStage = "production";
@@ -34,6 +50,10 @@ export function stageProfile(stage: string): StageProfile {
     natGateways: isProduction ? 2 : 1,
     backupRetentionDays: isProduction ? 14 : 1,
     logRetention: isProduction ? "one_year" : "one_month",
+    search: isProduction
+      ? { dataNodes: 2, dataNodeInstanceType: "r6g.large.search", masterNodes: 3, masterNodeInstanceType: "m6g.large.search", volumeGiB: 100 }
+      : // The smallest type that takes encryption at rest and fine-grained access control.
+        { dataNodes: 2, dataNodeInstanceType: "t3.small.search", masterNodes: 0, volumeGiB: 10 },
   };
 }
 

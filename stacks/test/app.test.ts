@@ -71,11 +71,14 @@ const variablesOfUse: Record<FunctionUse, readonly string[]> = {
   primaryReadOnly: ["HAUL_MYSQL_HOST", "HAUL_MYSQL_PORT", "HAUL_MYSQL_DATABASE", "HAUL_MYSQL_READER_SECRET_ARN"],
   replica: ["HAUL_MYSQL_HOST", "HAUL_MYSQL_REPLICA_HOST", "HAUL_MYSQL_PORT", "HAUL_MYSQL_DATABASE", "HAUL_MYSQL_READER_SECRET_ARN"],
   redis: ["HAUL_REDIS_URL", "HAUL_REDIS_AUTH_SECRET_ARN"],
+  search: ["HAUL_OPENSEARCH_URL", "HAUL_OPENSEARCH_AUTH"],
   trackingSessionsTable: [tableNameVariable(tables.trackingSessions)],
+  liveConnectionsTable: [tableNameVariable(tables.liveConnections)],
   reservationWorkflow: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
+  liveApiConnections: ["HAUL_LIVE_API_CALLBACK_URL"],
 };
 /** Uses that live in the VPC: a function with one of them must run there. */
-const vpcUses: ReadonlySet<FunctionUse> = new Set(["primary", "primaryReadOnly", "replica", "redis"]);
+const vpcUses: ReadonlySet<FunctionUse> = new Set(["primary", "primaryReadOnly", "replica", "redis", "search"]);
 /** What every Haul function has, whatever it uses: SST's variables and the Powertools service name. */
 const baseVariables = ["AWS_NODEJS_CONNECTION_REUSE_ENABLED", "POWERTOOLS_SERVICE_NAME", "SST_APP", "SST_SSM_PREFIX", "SST_STAGE"];
 /** The logical id prefix of the secret each use reads: the replica and the primary read-only share the reader's login. */
@@ -108,6 +111,10 @@ function grantedAccess(statements: readonly PolicyStatement[]): string[] {
     }
     if (sameActions(statement, ["states:StartExecution"]) && JSON.stringify(statement.Resource) === JSON.stringify(startExecutionResource)) {
       return ["reservationWorkflow"];
+    }
+    // Every ESHttp action, on the domain and its paths only (stacks/test/search.test.ts checks it in full).
+    if ([statement.Action].flat().every((action) => action.startsWith("es:ESHttp")) && mentions(statement.Resource, "SearchDomain")) {
+      return ["search"];
     }
     return [`unexpected: ${JSON.stringify(statement)}`];
   });
@@ -865,6 +872,7 @@ describe("the whole app", () => {
         "test-haul-Network",
         "test-haul-QueryApi",
         "test-haul-ReservationApi",
+        "test-haul-Search",
         "test-haul-Workflow",
       ],
     );

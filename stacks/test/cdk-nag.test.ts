@@ -28,8 +28,10 @@ test("suppresses only the reviewed rules", () => {
     "AwsSolutions-APIG4", // routes declared auth: none
     "AwsSolutions-COG2", // (a warning) MFA offered, not forced on self-signed-up customers
     "AwsSolutions-IAM4", // Lambda's managed logging / VPC policies
-    "AwsSolutions-IAM5", // X-Ray's and log delivery's Resource "*", invoke of function versions, kms:GenerateDataKey* on the topic key
+    "AwsSolutions-IAM5", // X-Ray's and log delivery's Resource "*", invoke of function versions, kms:GenerateDataKey* on the topic key, `<domain ARN>/*` of the OpenSearch domain
     "AwsSolutions-L1", // nodejs22.x chosen app-wide
+    "AwsSolutions-OS3", // a VPC domain takes no IP-based policy: its security group admits only the functions' group
+    "AwsSolutions-OS4", // dedicated masters only in production
     "AwsSolutions-RDS10", // non-production stays removable
     "AwsSolutions-RDS11", // replica has no Engine property to read its port against
     "AwsSolutions-RDS2", // replica inherits the primary's encryption

@@ -8,9 +8,10 @@ import { Auth } from "../Auth.js";
 import { Data } from "../Data.js";
 import { Messaging } from "../Messaging.js";
 import { Network } from "../Network.js";
+import { Search } from "../Search.js";
 import { Workflow } from "../Workflow.js";
 import { nagFindings, suppressedNagFindings, synthesizeApp, type SynthesizedApp } from "./support/synth-app.js";
-import { allResources, isSstBindingParameter, resourcesOfType } from "./support/template-queries.js";
+import { allResources, isSstBindingParameter, onlyResourceOfType, resourcesOfType } from "./support/template-queries.js";
 
 let synthesized: SynthesizedApp;
 let data: Template;
@@ -61,6 +62,22 @@ describe("production retains its data", () => {
   test("has a NAT gateway in each zone", () => {
     synthesized.template(Network).resourceCountIs("AWS::EC2::NatGateway", 2);
   });
+
+  test("runs the OpenSearch domain on larger data nodes with three dedicated masters, zone aware, and keeps it and its logs", () => {
+    const search = synthesized.template(Search);
+    const [, domain] = onlyResourceOfType(search, "AWS::OpenSearchService::Domain");
+    expect(domain.Properties?.ClusterConfig).toMatchObject({
+      InstanceType: "r6g.large.search",
+      InstanceCount: 2,
+      DedicatedMasterEnabled: true,
+      DedicatedMasterCount: 3,
+      DedicatedMasterType: "m6g.large.search",
+      ZoneAwarenessEnabled: true,
+    });
+    expect(domain.Properties?.EBSOptions).toEqual({ EBSEnabled: true, VolumeType: "gp3", VolumeSize: 100 });
+    expect({ deletion: domain.DeletionPolicy, replacement: domain.UpdateReplacePolicy }).toEqual({ deletion: "Retain", replacement: "Retain" });
+    for (const [, group] of resourcesOfType(search, "AWS::Logs::LogGroup")) expect(group.Properties?.RetentionInDays).toBe(365);
+  });
 });
 
 describe("production under cdk-nag", () => {
@@ -74,9 +91,10 @@ describe("production under cdk-nag", () => {
     expect(warnings).toEqual([]);
   });
 
-  test("needs no suppression for Multi-AZ or deletion protection", () => {
+  test("needs no suppression for Multi-AZ, deletion protection or OpenSearch's dedicated masters", () => {
     const suppressed = new Set(suppressedNagFindings(synthesized.assembly).map((finding) => finding.rule));
     expect(suppressed.has("AwsSolutions-RDS3")).toBe(false);
     expect(suppressed.has("AwsSolutions-RDS10")).toBe(false);
+    expect(suppressed.has("AwsSolutions-OS4")).toBe(false);
   });
 });

@@ -1,10 +1,12 @@
 /**
- * The one declaration of what Haul runs: HTTP APIs with their routes and handlers, the
- * reservation workflow's tasks, the driver-notification topic and queue, and the DynamoDB tables. Plain data on purpose: `stacks/` builds AWS resources from it
- * and `packages/local` builds the local cloud from it, so the two cannot drift apart.
+ * The one declaration of what Haul runs: HTTP APIs with their routes and handlers, the WebSocket
+ * API with its authorizer and routes, the reservation workflow's tasks, the driver-notification
+ * topic and queue, and the DynamoDB tables. Plain data on purpose: `stacks/` builds AWS resources
+ * from it and `packages/local` builds the local cloud from it, so the two cannot drift apart.
  * Handler strings are SST's form: `<path from repo root without extension>.<export>`.
  */
 
+import type { SearchAccess } from "@haul/core/search/access-control";
 import type { Role } from "@haul/core/user";
 
 /** `none` routes skip the JWT authorizer (health checks only). */
@@ -13,7 +15,8 @@ export type RouteAuth = "jwt" | "none";
 /**
  * What a function reaches besides its own logs. The cloud gives each function exactly these:
  * the environment that points at them, the grants to use them, and a place in the VPC when one of
- * them lives there (MySQL, Redis). `primary` is read-write as the admin user, `replica` read-only.
+ * them lives there (MySQL, Redis, OpenSearch). `primary` is read-write as the admin user, `replica`
+ * read-only. `search` (the OpenSearch domain) also needs the function's `search` access declared.
  */
 export type FunctionUse =
   | "primary"
@@ -21,16 +24,29 @@ export type FunctionUse =
   | "primaryReadOnly"
   | "replica"
   | "redis"
-  | `${keyof typeof tables}Table` | "reservationWorkflow";
+  | "search"
+  | `${keyof typeof tables}Table` | "reservationWorkflow"
+  /** The LiveApi's `@connections` management API: push to connected clients, drop connections. */
+  | "liveApiConnections";
 
-export interface RouteDeclaration {
+/** What routes and workflow tasks have in common: a handler, and what it reaches. */
+export interface FunctionDeclaration {
   readonly handler: string;
+  /** What the handler reaches; nothing when absent. */
+  readonly uses?: readonly FunctionUse[];
+  /**
+   * With `search` in `uses`: what the function may do inside OpenSearch. In AWS the deploy maps the
+   * function's role to an OpenSearch role holding exactly this (stacks/Search.ts); IAM alone lets
+   * it reach the domain, not read or write anything there.
+   */
+  readonly search?: SearchAccess;
+}
+
+export interface RouteDeclaration extends FunctionDeclaration {
   readonly auth: RouteAuth;
   /** Roles allowed to call the route; enforced by the handler middleware, documented in OpenAPI. */
   readonly roles?: readonly Role[];
   readonly summary: string;
-  /** What the handler reaches; nothing when absent. */
-  readonly uses?: readonly FunctionUse[];
 }
 
 export interface HttpApiDeclaration {
@@ -44,8 +60,15 @@ export interface TableDeclaration {
   readonly name: string;
   readonly partitionKey: string;
   readonly sortKey?: string;
-  /** Attribute that DynamoDB expires items by, if any. */
+  /** Attribute that DynamoDB expires items by, if any (a number: epoch seconds). */
   readonly timeToLiveAttribute?: string;
+  /** Global secondary indexes by name; keys are strings, every attribute is projected. */
+  readonly indexes?: Readonly<Record<string, TableIndexDeclaration>>;
+}
+
+export interface TableIndexDeclaration {
+  readonly partitionKey: string;
+  readonly sortKey?: string;
 }
 
 export const reservationApi = {
@@ -55,7 +78,9 @@ export const reservationApi = {
       handler: "packages/functions/src/health/get-health.handler",
       auth: "none",
       summary: "Liveness of the API and its dependencies",
-      uses: ["primary", "replica", "redis"],
+      uses: ["primary", "replica", "redis", "search"],
+      // The cluster's health and nothing else: not `cluster_monitor`, which would also read nodes' and indices' stats.
+      search: { cluster: ["cluster:monitor/health"] },
     },
     "GET /openapi.json": {
       handler: "packages/functions/src/docs/get-openapi.handler",
@@ -139,14 +164,22 @@ export const tables = {
     partitionKey: "reservationId",
     timeToLiveAttribute: "expiresAt",
   },
+  /**
+   * One item per open LiveApi connection (packages/core/src/live/connection.ts). `byUser` finds a
+   * user's connections to push to; `expiresAt` is a little over API Gateway's 2-hour connection
+   * limit, so an item whose `$disconnect` never ran still goes away.
+   */
+  liveConnections: {
+    name: "LiveConnections",
+    partitionKey: "connectionId",
+    timeToLiveAttribute: "expiresAt",
+    indexes: { byUser: { partitionKey: "userId" } },
+  },
 } as const satisfies Record<string, TableDeclaration>;
 
-export interface WorkflowTaskDeclaration {
-  readonly handler: string;
+export interface WorkflowTaskDeclaration extends FunctionDeclaration {
   /** The ASL placeholder that receives the function's ARN, e.g. `${PersistReservationFunctionArn}`. */
   readonly arnSubstitution: string;
-  /** What the handler reaches; nothing when absent. */
-  readonly uses?: readonly FunctionUse[];
 }
 
 export interface WorkflowDeclaration {
@@ -198,6 +231,125 @@ export const driverNotifications = {
   maxReceiveCount: 5,
   visibilityTimeoutSeconds: 60,
 } as const;
+
+/**
+ * A route of a WebSocket API. Messages are routed by their `action` (see WebSocketApiDeclaration);
+ * `$connect`, `$disconnect` and `$default` (any other message) are API Gateway's own route keys.
+ */
+export interface WebSocketRouteDeclaration extends FunctionDeclaration {
+  readonly summary: string;
+  /**
+   * Two-way route: the `body` the handler returns goes back to the sender as a message (API
+   * Gateway's route response). A one-way route answers nothing; its handler would push instead.
+   */
+  readonly returnResponse?: boolean;
+}
+
+/**
+ * The Lambda REQUEST authorizer of `$connect` (WebSocket APIs have no JWT authorizer). It checks the
+ * same Cognito token as the HTTP APIs' JWT authorizer, taken from `identitySource`, and admits `roles`.
+ * A request without the identity source is refused (401) before the authorizer runs. Its function
+ * reads HAUL_TOKEN_ISSUER, HAUL_TOKEN_AUDIENCE and, optionally, HAUL_TOKEN_JWKS_URL.
+ */
+export interface WebSocketAuthorizerDeclaration extends FunctionDeclaration {
+  readonly identitySource: readonly string[];
+  readonly roles: readonly Role[];
+  readonly summary: string;
+}
+
+export interface WebSocketApiDeclaration {
+  /**
+   * Stack and output prefix: `LiveApi` gives `LiveApiUrl` (the `wss://…/<stage>` clients connect to)
+   * and `LiveApiCallbackUrl` (`https://…/<stage>`, the @connections endpoint functions push through).
+   */
+  readonly name: string;
+  readonly routeSelectionExpression: "$request.body.action";
+  readonly authorizer: WebSocketAuthorizerDeclaration;
+  readonly routes: Readonly<Record<string, WebSocketRouteDeclaration>>;
+}
+
+/**
+ * The live channel to apps: drivers connect with their driver token to receive their messages;
+ * customers connect with theirs to follow their truck. One API for both, so a connection is one
+ * item in one table whoever holds it.
+ */
+export const liveApi = {
+  name: "LiveApi",
+  routeSelectionExpression: "$request.body.action",
+  authorizer: {
+    handler: "packages/functions/src/live/authorize-connection.handler",
+    identitySource: ["route.request.querystring.token"],
+    // Operators have nothing to receive yet; they are admitted when the fleet view needs it.
+    roles: ["driver", "customer"],
+    summary: "Verifies the Cognito token in ?token= and admits drivers and customers",
+  },
+  routes: {
+    $connect: {
+      handler: "packages/functions/src/live/open-connection.handler",
+      summary: "Records the connection under its user",
+      uses: ["liveConnectionsTable"],
+    },
+    $disconnect: {
+      handler: "packages/functions/src/live/close-connection.handler",
+      summary: "Forgets the connection",
+      uses: ["liveConnectionsTable"],
+    },
+    ping: {
+      handler: "packages/functions/src/live/answer-ping.handler",
+      summary: 'Answers {"type":"pong"}; a ping a minute keeps an idle connection open',
+      returnResponse: true,
+    },
+    $default: {
+      handler: "packages/functions/src/live/refuse-unknown-action.handler",
+      summary: "Answers an error frame naming the known actions",
+      returnResponse: true,
+    },
+  },
+} as const satisfies WebSocketApiDeclaration;
+
+export const webSocketApis: readonly WebSocketApiDeclaration[] = [liveApi];
+
+/**
+ * The name a declared function goes by across the app: `<API> <route key>` (e.g.
+ * `ReservationApi GET /health`) or `<workflow> <task>`. The cloud derives from it the names
+ * OpenSearch knows the function's role by (stacks/search-access.ts).
+ */
+export function declaredFunctionName(owner: string, key: string): string {
+  return `${owner} ${key}`;
+}
+
+/**
+ * Every declared function: each HTTP API's routes, each WebSocket API's authorizer (`<API>
+ * authorizer`) and routes, and the workflow's tasks, by declaredFunctionName.
+ */
+export function declaredFunctions(): Array<{ readonly name: string; readonly declaration: FunctionDeclaration }> {
+  return [
+    ...httpApis.flatMap((api) =>
+      Object.entries(api.routes).map(([routeKey, route]) => ({ name: declaredFunctionName(api.name, routeKey), declaration: route })),
+    ),
+    ...webSocketApis.flatMap((api) => [
+      { name: declaredFunctionName(api.name, "authorizer"), declaration: api.authorizer },
+      ...Object.entries(api.routes).map(([routeKey, route]) => ({ name: declaredFunctionName(api.name, routeKey), declaration: route })),
+    ]),
+    ...Object.entries<WorkflowTaskDeclaration>(reservationWorkflow.tasks).map(([task, declaration]) => ({
+      name: declaredFunctionName(reservationWorkflow.name, task),
+      declaration,
+    })),
+  ];
+}
+
+/**
+ * The declared functions that use OpenSearch, with what each may do there. Throws when a function
+ * uses `search` without declaring its access, or declares access without the use.
+ */
+export function searchUsers(): Array<{ readonly name: string; readonly search: SearchAccess }> {
+  return declaredFunctions().flatMap(({ name, declaration }) => {
+    const uses = declaration.uses?.includes("search") ?? false;
+    if (uses && !declaration.search) throw new Error(`${name} uses "search" but declares no \`search\` access (what it may do in OpenSearch)`);
+    if (!uses && declaration.search) throw new Error(`${name} declares \`search\` access but does not list "search" in \`uses\``);
+    return declaration.search ? [{ name, search: declaration.search }] : [];
+  });
+}
 
 /** The variable a function reads a table's physical name from, e.g. `HAUL_TRACKING_SESSIONS_TABLE`. */
 export function tableNameVariable(table: Pick<TableDeclaration, "name">): string {

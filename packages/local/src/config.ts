@@ -29,6 +29,8 @@ export const defaultPorts = {
   identity: portBase + 2,
   dynamodb: portBase + 3,
   stepFunctions: portBase + 4,
+  /** The LiveApi WebSocket gateway; its @connections API is on the same port. */
+  liveApi: portBase + 5,
 } as const;
 
 export type LocalPorts = { -readonly [K in keyof typeof defaultPorts]: number };

@@ -1,10 +1,11 @@
 /**
  * The local cloud: every AWS piece Haul uses, standing in on one machine.
  *   npx tsx packages/local/src/main.ts [--fresh]
- * Starts the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables, the
- * driver-notification topic and queue (SNS -> SQS, in process), Step Functions running the
- * reservation workflow, and the ReservationApi and QueryApi gateways (API Gateway HTTP API + JWT
- * authorizer; the QueryApi on the next port, as its own API in the cloud),
+ * Starts the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables and their
+ * TTL, the driver-notification topic and queue (SNS -> SQS, in process), Step Functions running
+ * the reservation workflow, the LiveApi (API Gateway WebSocket API + @connections), and the
+ * ReservationApi and QueryApi gateways (API Gateway HTTP API + JWT authorizer; the QueryApi on the
+ * next port, as its own API in the cloud),
  * writes `.haul/outputs.json` and runs until SIGINT/SIGTERM. `startLocalCloud` does the same
  * for tests and the demo.
  */
@@ -12,7 +13,16 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { cors, driverNotifications as driverNotificationsDeclaration, queryApi, reservationApi, tableNameVariable, tables } from "@haul/functions/declarations";
+import {
+  cors,
+  driverNotifications as driverNotificationsDeclaration,
+  liveApi,
+  queryApi,
+  reservationApi,
+  tableNameVariable,
+  tables,
+} from "@haul/functions/declarations";
+import { callbackUrlVariable } from "@haul/functions/live/push-to-connections";
 import {
   appName,
   defaultHaulDir,
@@ -29,15 +39,18 @@ import {
 } from "./config.js";
 import { startDynalite } from "./dynamodb/dynalite-server.js";
 import { ensureTables } from "./dynamodb/tables.js";
+import { startTimeToLiveSweeper } from "./dynamodb/time-to-live.js";
 import { batchedWriter, openAccessLog } from "./gateway/access-log.js";
 import { startHttpApiGateway } from "./gateway/http-api-gateway.js";
 import { startHttpApiGatewayProcess } from "./gateway/http-api-gateway-process.js";
 import { startIdentityServer } from "./identity/server.js";
 import { loadOrCreateSigningKey } from "./identity/signing-key.js";
 import { runReservationDemo } from "./demo/reservation-demo.js";
+import { connectToSearchNode } from "./opensearch/search-node.js";
 import { flattenOutputs, writeOutputs, type StackOutputs } from "./outputs.js";
 import { createDriverNotifications, type LocalDriverNotifications } from "./sns/driver-notifications.js";
 import { startStepFunctions, type RunningStepFunctions, type StepFunctionsOptions } from "./stepfunctions/step-functions.js";
+import { startWebSocketGateway, type WebSocketGatewayOptions } from "./websocket/websocket-gateway.js";
 
 export interface LocalCloudOptions {
   /** Wipe stored DynamoDB data before starting (the signing key is kept). */
@@ -55,6 +68,10 @@ export interface LocalCloudOptions {
   readonly dynamodbInProcess?: boolean;
   /** Tests: scale retry intervals, fake or wrap workflow tasks, bound the executions kept. */
   readonly stepFunctions?: Pick<StepFunctionsOptions, "retryIntervalScale" | "taskOverrides" | "maxClosedExecutions">;
+  /** Tests: API Gateway's idle (10 min) and age (2 h) limits of WebSocket connections, made short. */
+  readonly liveApi?: Pick<WebSocketGatewayOptions, "idleTimeoutMs" | "maxConnectionMs">;
+  /** How often expired DynamoDB items are deleted (dynalite has no TTL); default 30 s. */
+  readonly timeToLiveSweepMs?: number;
 }
 
 export interface ServiceEndpoint {
@@ -64,7 +81,7 @@ export interface ServiceEndpoint {
 }
 
 export interface LocalCloud {
-  /** All outputs flattened: ReservationApiUrl, IssuerUrl, UserPoolClientId, DynamoDbEndpoint, ... */
+  /** All outputs flattened: ReservationApiUrl, LiveApiUrl, IssuerUrl, UserPoolClientId, DynamoDbEndpoint, ... */
   readonly outputs: Record<string, string>;
   readonly stackOutputs: StackOutputs;
   readonly outputsFile: string;
@@ -119,6 +136,20 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const dynaliteWhere = dynamodb.pid === process.pid ? "in process" : `child process ${dynamodb.pid}`;
     started.push({ service: "dynamodb", standsInFor: `DynamoDB (dynalite, ${dynaliteWhere})`, url: dynamodb.endpoint, stop: dynamodb.stop });
     const tableNames = await ensureTables({ endpoint: dynamodb.endpoint, stage: localStage, tables: Object.values(tables), region });
+    const timeToLive = startTimeToLiveSweeper({
+      endpoint: dynamodb.endpoint,
+      region,
+      intervalMs: options.timeToLiveSweepMs,
+      tables: Object.values(tables).flatMap((table) =>
+        "timeToLiveAttribute" in table
+          ? [{ tableName: tableNames[table.name]!, keyAttributes: [table.partitionKey], timeToLiveAttribute: table.timeToLiveAttribute }]
+          : [],
+      ),
+    });
+    started.push({ service: "dynamodb ttl", standsInFor: "DynamoDB Time to Live (expired items swept)", url: "-", stop: timeToLive.stop });
+
+    const searchNode = await connectToSearchNode();
+    started.push({ service: "opensearch", standsInFor: `OpenSearch Service domain (a real node, ${searchNode.status})`, url: searchNode.url, stop: searchNode.stop });
 
     const driverNotifications = createDriverNotifications({ stage: localStage, region, accountId });
     started.push({
@@ -141,6 +172,30 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     );
     started.push({ service: "stepfunctions", standsInFor: "Step Functions (aws-local-stepfunctions)", url: stepFunctions.endpoint, stop: stepFunctions.stop });
 
+    // The WebSocket API runs its handlers in this process, like the ReservationApi.
+    const liveApiAccessLog = openAccessLog(path.join(logsDir(haulDir), `${liveApi.name}-access.log`), options.quiet ? undefined : terminal);
+    started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: liveApiAccessLog.file, stop: liveApiAccessLog.close });
+    const liveApiGateway = await withPort(liveApi.name, ports.liveApi, () =>
+      startWebSocketGateway({
+        api: liveApi,
+        host,
+        port: ports.liveApi,
+        stage: localStage,
+        root: repoRoot,
+        resourcePrefix: `${localStage}-${appName}`,
+        region,
+        accountId,
+        ...options.liveApi,
+        accessLog: (line) => liveApiAccessLog.write(line),
+      }),
+    );
+    started.push({
+      service: liveApi.name,
+      standsInFor: "API Gateway WebSocket API + Lambda authorizer, @connections",
+      url: liveApiGateway.url,
+      stop: liveApiGateway.stop,
+    });
+
     if (options.configureProcessEnv ?? true) {
       configureProcessEnv({
         dynamodbEndpoint: dynamodb.endpoint,
@@ -148,6 +203,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         stepFunctionsEndpoint: stepFunctions.endpoint,
         stateMachineArn: stepFunctions.stateMachineArn,
         driverNotificationsTopicArn: driverNotifications.topic.arn,
+        tokenIssuer: identity.issuer,
+        tokenJwksUrl: identity.jwksUrl,
+        liveApiCallbackUrl: liveApiGateway.callbackUrl,
       });
     }
 
@@ -189,7 +247,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         ...Object.fromEntries(Object.entries(tableNames).map(([name, physical]) => [`${name}TableName`, physical])),
       },
       [stackName("Messaging")]: messagingOutputs(driverNotifications),
+      [stackName("Search")]: { SearchUrl: searchNode.url },
       [stackName("Workflow")]: { ReservationStateMachineArn: stepFunctions.stateMachineArn, StepFunctionsEndpoint: stepFunctions.endpoint },
+      // `Url` is what apps connect to (wss:// in AWS), `CallbackUrl` the @connections endpoint.
+      [stackName(liveApi.name)]: { [`${liveApi.name}Url`]: liveApiGateway.url, [`${liveApi.name}CallbackUrl`]: liveApiGateway.callbackUrl },
       ...Object.fromEntries(Object.entries(apiUrls).map(([name, url]) => [stackName(name), { [`${name}Url`]: url }])),
     };
     const file = outputsFile(haulDir);
@@ -234,6 +295,10 @@ function configureProcessEnv(settings: {
   stepFunctionsEndpoint: string;
   stateMachineArn: string;
   driverNotificationsTopicArn: string;
+  /** The LiveApi authorizer checks tokens against the local issuer (Cognito's user pool in AWS). */
+  tokenIssuer: string;
+  tokenJwksUrl: string;
+  liveApiCallbackUrl: string;
 }): void {
   process.env.AWS_REGION = region;
   process.env.AWS_DEFAULT_REGION = region;
@@ -247,6 +312,10 @@ function configureProcessEnv(settings: {
   process.env.HAUL_RESERVATION_STATE_MACHINE_ARN = settings.stateMachineArn;
   process.env.HAUL_DRIVER_NOTIFICATIONS_TOPIC_ARN = settings.driverNotificationsTopicArn;
   process.env.HAUL_STAGE = localStage;
+  process.env.HAUL_TOKEN_ISSUER = settings.tokenIssuer;
+  process.env.HAUL_TOKEN_AUDIENCE = localAudience;
+  process.env.HAUL_TOKEN_JWKS_URL = settings.tokenJwksUrl;
+  process.env[callbackUrlVariable] = settings.liveApiCallbackUrl;
   for (const [name, physical] of Object.entries(settings.tableNames)) {
     process.env[tableNameVariable({ name })] = physical;
   }

@@ -2,7 +2,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  ListTablesCommand,
+  PutItemCommand,
+  QueryCommand,
+} from "@aws-sdk/client-dynamodb";
 import { tableNameVariable, tables } from "@haul/functions/declarations";
 import { startDynalite, type RunningDynalite } from "../src/dynamodb/dynalite-server.js";
 import { ensureTables, physicalTableName } from "../src/dynamodb/tables.js";
@@ -44,10 +52,10 @@ describe("dynalite with the declared tables", () => {
   it("creates missing tables, idempotently", async () => {
     const { endpoint, client } = await start(true);
     const names = await ensureTables({ endpoint, stage: "local", tables: declared });
-    expect(names).toEqual({ TrackingSessions: "local-haul-TrackingSessions" });
+    expect(names).toEqual({ TrackingSessions: "local-haul-TrackingSessions", LiveConnections: "local-haul-LiveConnections" });
     await ensureTables({ endpoint, stage: "local", tables: declared });
     const { TableNames } = await client.send(new ListTablesCommand({}));
-    expect(TableNames).toEqual(["local-haul-TrackingSessions"]);
+    expect(TableNames?.sort()).toEqual(["local-haul-LiveConnections", "local-haul-TrackingSessions"]);
     client.destroy();
   });
 
@@ -73,6 +81,38 @@ describe("dynalite with the declared tables", () => {
     await ensureTables({ endpoint, stage: "local", tables: declared });
     const { Item } = await client.send(new GetItemCommand({ TableName: sessionsTable, Key: { reservationId: { S: "r-1" } } }));
     expect(Item).toBeUndefined();
+    client.destroy();
+  });
+
+  it("creates the declared global secondary indexes, and they answer queries", async () => {
+    const { endpoint, client } = await start(true);
+    await ensureTables({ endpoint, stage: "local", tables: declared });
+    const TableName = physicalTableName("local", tables.liveConnections);
+    const { Table } = await client.send(new DescribeTableCommand({ TableName }));
+    expect(Table?.GlobalSecondaryIndexes?.map((index) => [index.IndexName, index.KeySchema, index.Projection?.ProjectionType])).toEqual([
+      ["byUser", [{ AttributeName: "userId", KeyType: "HASH" }], "ALL"],
+    ]);
+    for (const [connectionId, userId] of [["c-1", "u-1"], ["c-2", "u-1"], ["c-3", "u-2"]]) {
+      await client.send(new PutItemCommand({ TableName, Item: { connectionId: { S: connectionId! }, userId: { S: userId! } } }));
+    }
+    const { Items } = await client.send(
+      new QueryCommand({ TableName, IndexName: "byUser", KeyConditionExpression: "userId = :u", ExpressionAttributeValues: { ":u": { S: "u-1" } } }),
+    );
+    expect(Items?.map((item) => item.connectionId?.S).sort()).toEqual(["c-1", "c-2"]);
+    client.destroy();
+  });
+
+  it("says to start fresh when a stored table lacks a declared index (dynalite cannot add one)", async () => {
+    const { endpoint, client } = await start(true);
+    await client.send(
+      new CreateTableCommand({
+        TableName: physicalTableName("local", tables.liveConnections),
+        BillingMode: "PAY_PER_REQUEST",
+        KeySchema: [{ AttributeName: "connectionId", KeyType: "HASH" }],
+        AttributeDefinitions: [{ AttributeName: "connectionId", AttributeType: "S" }],
+      }),
+    );
+    await expect(ensureTables({ endpoint, stage: "local", tables: declared })).rejects.toThrow(/lacks the declared index byUser.*--fresh/);
     client.destroy();
   });
 });

@@ -1,14 +1,19 @@
+import { searchConfigFromEnv } from "@haul/core/search/search-client";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { queryApi, reservationApi } from "@haul/functions/declarations";
+import { liveApi, queryApi, reservationApi } from "@haul/functions/declarations";
+import { identityDir } from "../src/config.js";
+import { mintToken } from "../src/identity/mint-token.js";
+import { loadOrCreateSigningKey } from "../src/identity/signing-key.js";
 import { startLocalCloud, type LocalCloud } from "../src/main.js";
 import { readOutputs } from "../src/outputs.js";
 import { send } from "./fixtures/http-client.js";
+import { connect, connected, request } from "./fixtures/websocket-client.js";
 
-const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0 };
+const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0 };
 let haulDir: string;
 const savedEnv = { ...process.env };
 
@@ -53,9 +58,13 @@ describe("startLocalCloud", () => {
           "DynamoDbEndpoint",
           "IssuerUrl",
           "JwksUrl",
+          "LiveApiCallbackUrl",
+          "LiveApiUrl",
+          "LiveConnectionsTableName",
           "QueryApiUrl",
           "ReservationApiUrl",
           "ReservationStateMachineArn",
+          "SearchUrl",
           "StepFunctionsEndpoint",
           "TrackingSessionsTableName",
           "UserPoolClientId",
@@ -63,8 +72,19 @@ describe("startLocalCloud", () => {
       );
       expect(cloud.outputs.UserPoolClientId).toBe("haul-local-client");
       expect(cloud.outputs.TrackingSessionsTableName).toBe("local-haul-TrackingSessions");
+      expect(cloud.outputs.SearchUrl).toBe(searchConfigFromEnv().url);
       expect(await readOutputs(path.join(haulDir, "outputs.json"))).toEqual(cloud.outputs);
-      expect(cloud.services.map((service) => service.service)).toEqual(["identity", "dynamodb", "sns/sqs", "stepfunctions", reservationApi.name, queryApi.name]);
+      expect(cloud.services.map((service) => service.service)).toEqual([
+        "identity",
+        "dynamodb",
+        "dynamodb ttl",
+        "opensearch",
+        "sns/sqs",
+        "stepfunctions",
+        liveApi.name,
+        reservationApi.name,
+        queryApi.name,
+      ]);
       expect(cloud.outputs.ReservationStateMachineArn).toBe("arn:aws:states:us-east-1:000000000000:stateMachine:local-haul-ReservationWorkflow");
       expect(cloud.outputs.DriverNotificationsTopicArn).toBe("arn:aws:sns:us-east-1:000000000000:local-haul-DriverNotifications");
 
@@ -73,6 +93,10 @@ describe("startLocalCloud", () => {
       expect(process.env.HAUL_RESERVATION_STATE_MACHINE_ARN).toBe(cloud.outputs.ReservationStateMachineArn);
       expect(process.env.HAUL_DRIVER_NOTIFICATIONS_TOPIC_ARN).toBe(cloud.outputs.DriverNotificationsTopicArn);
       expect(process.env.HAUL_TRACKING_SESSIONS_TABLE).toBe("local-haul-TrackingSessions");
+      expect(process.env.HAUL_LIVE_CONNECTIONS_TABLE).toBe("local-haul-LiveConnections");
+      expect(process.env.HAUL_LIVE_API_CALLBACK_URL).toBe(cloud.outputs.LiveApiCallbackUrl);
+      expect(process.env.HAUL_TOKEN_ISSUER).toBe(cloud.outputs.IssuerUrl);
+      expect(process.env.HAUL_TOKEN_AUDIENCE).toBe(cloud.outputs.UserPoolClientId);
       expect(process.env.AWS_ACCESS_KEY_ID).toBe("local");
 
       const jwks = await fetch(cloud.outputs.JwksUrl!);
@@ -85,12 +109,27 @@ describe("startLocalCloud", () => {
       expect(cloud.outputs.QueryApiUrl).not.toBe(cloud.outputs.ReservationApiUrl);
       expect((await send(`${cloud.outputs.QueryApiUrl}/reservations`)).status).toBe(401);
       expect(cloud.stackOutputs["local-haul-QueryApi"]).toEqual({ QueryApiUrl: cloud.outputs.QueryApiUrl });
+
+      // The LiveApi: a stack of its own, a ws:// URL with the stage, and the @connections endpoint beside it.
+      expect(cloud.stackOutputs["local-haul-LiveApi"]).toEqual({ LiveApiUrl: cloud.outputs.LiveApiUrl, LiveApiCallbackUrl: cloud.outputs.LiveApiCallbackUrl });
+      expect(cloud.outputs.LiveApiUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/local$/);
+      expect(cloud.outputs.LiveApiCallbackUrl).toBe(cloud.outputs.LiveApiUrl!.replace("ws://", "http://"));
+      expect(await connect(cloud.outputs.LiveApiUrl!)).toMatchObject({ status: 401 });
+      const token = await mintToken({
+        role: "driver",
+        sub: "d0000000-0000-4000-8000-000000000001",
+        issuer: cloud.outputs.IssuerUrl,
+        signingKey: await loadOrCreateSigningKey(identityDir(haulDir)),
+      });
+      const socket = await connected(`${cloud.outputs.LiveApiUrl}?token=${token}`);
+      expect(await request(socket, { action: "ping" })).toEqual({ type: "pong" });
     } finally {
       await cloud.stop();
     }
     await expect(fetch(cloud.outputs.ReservationApiUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.QueryApiUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.JwksUrl!)).rejects.toThrow();
+    await expect(fetch(cloud.outputs.LiveApiCallbackUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.StepFunctionsEndpoint!, { method: "POST" })).rejects.toThrow();
   });
 

@@ -1,6 +1,7 @@
 /**
  * Creates the declared DynamoDB tables in the local endpoint when they are missing, with the
- * physical names the cloud uses (`<stage>-haul-<Name>`). Safe to run on every start.
+ * physical names the cloud uses (`<stage>-haul-<Name>`) and their global secondary indexes.
+ * Safe to run on every start.
  */
 import {
   CreateTableCommand,
@@ -48,30 +49,47 @@ export async function ensureTables(options: EnsureTablesOptions): Promise<Record
 
 async function createTableIfMissing(client: DynamoDBClient, tableName: string, table: TableDeclaration): Promise<void> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    // dynalite cannot add an index to a table (UpdateTable), so a table from before an index was declared must go.
+    const existing = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+    const missing = Object.keys(table.indexes ?? {}).filter((name) => !existing.has(name));
+    if (missing.length > 0) {
+      throw new Error(`Table ${tableName} lacks the declared index ${missing.join(", ")}: start with --fresh to recreate the tables`);
+    }
     return;
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
+  const keys = keySchema(table);
+  const indexes = Object.entries(table.indexes ?? {}).map(([name, index]) => ({
+    IndexName: name,
+    KeySchema: keySchema(index),
+    Projection: { ProjectionType: "ALL" as const },
+  }));
   // Keys are strings (ids); the declaration names keys but not their types.
-  const keys = [
-    { AttributeName: table.partitionKey, KeyType: "HASH" as const },
-    ...(table.sortKey ? [{ AttributeName: table.sortKey, KeyType: "RANGE" as const }] : []),
-  ];
+  const keyAttributes = new Set([...keys, ...indexes.flatMap((index) => index.KeySchema)].map((key) => key.AttributeName));
   try {
     await client.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: "PAY_PER_REQUEST",
         KeySchema: keys,
-        AttributeDefinitions: keys.map((key) => ({ AttributeName: key.AttributeName, AttributeType: "S" as const })),
+        AttributeDefinitions: [...keyAttributes].map((name) => ({ AttributeName: name, AttributeType: "S" as const })),
+        ...(indexes.length > 0 ? { GlobalSecondaryIndexes: indexes } : {}),
       }),
     );
   } catch (error) {
     // Another process created it between describe and create: that is the goal anyway.
     if (!(error instanceof ResourceInUseException)) throw error;
   }
-  // dynalite cannot UpdateTimeToLive, so `timeToLiveAttribute` only takes effect in the cloud.
+  // dynalite cannot UpdateTimeToLive: the local cloud sweeps expired items itself (time-to-live.ts).
+}
+
+function keySchema(keys: { readonly partitionKey: string; readonly sortKey?: string }) {
+  return [
+    { AttributeName: keys.partitionKey, KeyType: "HASH" as const },
+    ...(keys.sortKey ? [{ AttributeName: keys.sortKey, KeyType: "RANGE" as const }] : []),
+  ];
 }
 
 async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {

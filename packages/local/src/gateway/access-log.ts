@@ -21,14 +21,37 @@ export interface AccessLogEntry {
   userAgent: string;
 }
 
-export function formatAccessLogLine(entry: AccessLogEntry): string {
+/**
+ * The same for a WebSocket API, one line per CONNECT, MESSAGE and DISCONNECT, with SST v2's
+ * default WebSocket fields. None of them holds the query string, so the `$connect` token never
+ * reaches this log.
+ */
+export interface WebSocketAccessLogEntry {
+  requestTime: string;
+  requestId: string;
+  eventType: "CONNECT" | "MESSAGE" | "DISCONNECT";
+  routeKey: string;
+  status: number;
+  integrationRequestId: string;
+  integrationStatus: string;
+  integrationLatency: string;
+  integrationServiceStatus: string;
+  ip: string;
+  userAgent: string;
+  cognitoIdentityId: string;
+  connectedAt: string;
+  connectionId: string;
+}
+
+export function formatAccessLogLine(entry: AccessLogEntry | WebSocketAccessLogEntry): string {
   return JSON.stringify(entry);
 }
 
 /** The terminal gets one short line a request; the file keeps API Gateway's full JSON fields. */
 export function compactAccessLine(line: string): string {
   try {
-    const entry = JSON.parse(line) as Partial<AccessLogEntry>;
+    const entry = JSON.parse(line) as Partial<AccessLogEntry & WebSocketAccessLogEntry>;
+    if (entry.eventType) return `  ws ${entry.routeKey} ${entry.connectionId} -> ${entry.status}`;
     return `  ${entry.httpMethod} ${entry.path} -> ${entry.status} (${entry.responseLatency} ms)`;
   } catch {
     return line;

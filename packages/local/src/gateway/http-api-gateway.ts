@@ -4,7 +4,7 @@
  * builds the v2 event, invokes the route's handler module in-process with a Lambda
  * context, shapes the result into the HTTP response and writes an access log line.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { HttpApiDeclaration } from "@haul/functions/declarations";
 import { closeServer, listen, readRequestBody, RequestTooLarge, urlHost } from "../http-server.js";
@@ -14,6 +14,7 @@ import { buildHttpApiEvent, formatRequestTime, type IncomingRequest } from "./ev
 import { createHandlerLoader, invokeHandler } from "./handler-loader.js";
 import { createJwtAuthorizer, type JwtAuthorizerConfig } from "./jwt-authorizer.js";
 import { createLambdaContext } from "./lambda-context.js";
+import { deriveApiId, describeInvocationError, functionNameFor, newTraceId, withTimeout } from "./lambda-invocation.js";
 import { MalformedIntegrationResponse, toGatewayResponse, type GatewayResponse } from "./response.js";
 import { createRouteTable } from "./routes.js";
 
@@ -201,35 +202,4 @@ export async function startHttpApiGateway(options: HttpApiGatewayOptions): Promi
     listRoutes: () => [...routes.routeKeys],
     stop: () => closeServer(server),
   };
-}
-
-function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`)), timeoutMs);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** API ids are 10 lower-case alphanumerics; derive a stable one from the API's name. */
-function deriveApiId(resourcePrefix: string, apiName: string): string {
-  const digest = createHash("sha256").update(`${resourcePrefix}-${apiName}`).digest();
-  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  return Array.from(digest.subarray(0, 10), (byte) => alphabet[byte % alphabet.length]).join("");
-}
-
-/** e.g. local-haul-ReservationApi-health-get-health (Lambda names are at most 64 characters). */
-function functionNameFor(resourcePrefix: string, apiName: string, handler: string): string {
-  const modulePath = handler.slice(0, handler.lastIndexOf(".")).replace(/^packages\/functions\/src\//, "");
-  return `${resourcePrefix}-${apiName}-${modulePath.replace(/[^A-Za-z0-9-]+/g, "-")}`.slice(0, 64);
-}
-
-/** X-Ray's form: Root=1-<epoch seconds, hex>-<96 random bits, hex>. */
-function newTraceId(at: Date): string {
-  return `Root=1-${Math.floor(at.getTime() / 1000).toString(16)}-${randomBytes(12).toString("hex")}`;
-}
-
-function describeInvocationError(functionName: string, awsRequestId: string, error: unknown): string {
-  const detail = error instanceof Error ? (error.stack ?? error.message) : JSON.stringify(error);
-  return `[${functionName}] ${awsRequestId} ERROR Invoke Error ${detail}`;
 }
