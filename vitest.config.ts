@@ -18,6 +18,8 @@ export default defineConfig({
     include: ["packages/*/test/**/*.test.ts", "stacks/test/**/*.test.ts", "test/**/*.test.ts"],
     // The files share real servers (one test database) and SST's .sst/artifacts: run them one at a time.
     fileParallelism: false,
+    // Handler logs of a passing test are noise; a failing test keeps its logs next to its failure.
+    silent: "passed-only",
     testTimeout: 30_000,
     hookTimeout: 120_000,
     env: {
