@@ -2,8 +2,10 @@ import type { SSTConfig } from "sst";
 import { LoggingFormat } from "aws-cdk-lib/aws-lambda";
 import { Auth } from "./stacks/Auth.js";
 import { Data } from "./stacks/Data.js";
+import { LiveApi } from "./stacks/LiveApi.js";
 import { Messaging } from "./stacks/Messaging.js";
 import { Network } from "./stacks/Network.js";
+import { NotificationApi } from "./stacks/NotificationApi.js";
 import { QueryApi } from "./stacks/QueryApi.js";
 import { ReservationApi } from "./stacks/ReservationApi.js";
 import { Search } from "./stacks/Search.js";
@@ -27,6 +29,6 @@ export default {
       tracing: "active",
       loggingFormat: LoggingFormat.JSON,
     });
-    app.stack(Network).stack(Data).stack(Search).stack(Auth).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi);
+    app.stack(Network).stack(Data).stack(Search).stack(Auth).stack(LiveApi).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi).stack(NotificationApi);
   },
 } satisfies SSTConfig;

@@ -234,6 +234,7 @@ function createTables(stack: Stack, profile: StageProfile): Record<TableKey, Tab
   return {
     trackingSessions: create(tables.trackingSessions),
     liveConnections: create(tables.liveConnections),
+    notificationIdempotency: create(tables.notificationIdempotency),
   } satisfies Record<TableKey, Table>;
 }
 

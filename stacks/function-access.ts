@@ -1,7 +1,7 @@
-import type { IGrantable } from "aws-cdk-lib/aws-iam";
+import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
 import type { FunctionProps } from "sst/constructs";
-import type { FunctionUse, tables } from "../packages/functions/src/declarations.js";
+import { tables, type FunctionUse, type TableDeclaration } from "../packages/functions/src/declarations.js";
 import type { Data } from "./Data.js";
 import type { Network } from "./Network.js";
 import type { Search } from "./Search.js";
@@ -10,6 +10,20 @@ import type { Search } from "./Search.js";
 export const reservationStateMachineArnVariable = "HAUL_RESERVATION_STATE_MACHINE_ARN";
 /** The variable pushing functions read the LiveApi's @connections endpoint from (packages/functions/src/live/push-to-connections.ts). */
 export const liveApiCallbackUrlVariable = "HAUL_LIVE_API_CALLBACK_URL";
+
+/** What a table use allows: CDK's grantReadWriteData without its stream actions (no table has a stream). */
+const tableDataActions = [
+  "dynamodb:BatchGetItem",
+  "dynamodb:GetItem",
+  "dynamodb:Query",
+  "dynamodb:Scan",
+  "dynamodb:ConditionCheckItem",
+  "dynamodb:BatchWriteItem",
+  "dynamodb:PutItem",
+  "dynamodb:UpdateItem",
+  "dynamodb:DeleteItem",
+  "dynamodb:DescribeTable",
+];
 
 export interface FunctionAccessSources {
   readonly network: ReturnType<typeof Network>;
@@ -56,7 +70,16 @@ export function functionAccess({ network, data, search, reservationWorkflow, liv
     // DynamoDB is reached through its public endpoint (or the VPC's gateway endpoint).
     inVpc: false,
     environment: data.environment.tables[key],
-    grant: (grantee) => data.tables[key].cdk.table.grantReadWriteData(grantee),
+    grant: (grantee) => {
+      // grantReadWriteData would add `<table ARN>/index/*`; this names the declared indexes instead.
+      const { tableArn } = data.tables[key].cdk.table;
+      const declaration: TableDeclaration = tables[key];
+      Grant.addToPrincipal({
+        grantee,
+        actions: tableDataActions,
+        resourceArns: [tableArn, ...Object.keys(declaration.indexes ?? {}).map((index) => `${tableArn}/index/${index}`)],
+      });
+    },
   });
   // One function per secret, so that two uses of the same login (replica, primaryReadOnly) grant it once.
   const readAdminSecret = (grantee: IGrantable) => data.mysql.adminSecret.grantRead(grantee);
@@ -77,6 +100,7 @@ export function functionAccess({ network, data, search, reservationWorkflow, liv
     },
     trackingSessionsTable: () => table("trackingSessions"),
     liveConnectionsTable: () => table("liveConnections"),
+    notificationIdempotencyTable: () => table("notificationIdempotency"),
     reservationWorkflow: () => {
       if (!reservationWorkflow) throw new Error("reservationWorkflow is used by a function of a stack that does not have the Workflow stack's state machine");
       return {

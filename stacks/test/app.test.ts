@@ -74,6 +74,7 @@ const variablesOfUse: Record<FunctionUse, readonly string[]> = {
   search: ["HAUL_OPENSEARCH_URL", "HAUL_OPENSEARCH_AUTH"],
   trackingSessionsTable: [tableNameVariable(tables.trackingSessions)],
   liveConnectionsTable: [tableNameVariable(tables.liveConnections)],
+  notificationIdempotencyTable: [tableNameVariable(tables.notificationIdempotency)],
   reservationWorkflow: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
   liveApiConnections: ["HAUL_LIVE_API_CALLBACK_URL"],
 };
@@ -115,6 +116,10 @@ function grantedAccess(statements: readonly PolicyStatement[]): string[] {
     // Every ESHttp action, on the domain and its paths only (stacks/test/search.test.ts checks it in full).
     if ([statement.Action].flat().every((action) => action.startsWith("es:ESHttp")) && mentions(statement.Resource, "SearchDomain")) {
       return ["search"];
+    }
+    // Push only, on the LiveApi's stage's @connections (stacks/test/live-api.test.ts checks the ARN in full).
+    if (sameActions(statement, ["execute-api:ManageConnections"]) && mentions(statement.Resource, "LiveApi") && mentions(statement.Resource, "/test/POST/@connections/*")) {
+      return ["liveApiConnections"];
     }
     return [`unexpected: ${JSON.stringify(statement)}`];
   });
@@ -868,8 +873,10 @@ describe("the whole app", () => {
       [
         "test-haul-Auth",
         "test-haul-Data",
+        "test-haul-LiveApi",
         "test-haul-Messaging",
         "test-haul-Network",
+        "test-haul-NotificationApi",
         "test-haul-QueryApi",
         "test-haul-ReservationApi",
         "test-haul-Search",

@@ -25,7 +25,7 @@ test("leaves no AwsSolutions warning unsuppressed", () => {
 test("suppresses only the reviewed rules", () => {
   const suppressed = new Set(suppressedNagFindings(synthesized.assembly).map((finding) => finding.rule));
   expect([...suppressed].sort()).toEqual([
-    "AwsSolutions-APIG4", // routes declared auth: none
+    "AwsSolutions-APIG4", // HTTP routes declared auth: none; WebSocket routes after $connect, which its authorizer guards
     "AwsSolutions-COG2", // (a warning) MFA offered, not forced on self-signed-up customers
     "AwsSolutions-IAM4", // Lambda's managed logging / VPC policies
     "AwsSolutions-IAM5", // X-Ray's and log delivery's Resource "*", invoke of function versions, kms:GenerateDataKey* on the topic key, `<domain ARN>/*` of the OpenSearch domain

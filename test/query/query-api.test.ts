@@ -37,7 +37,7 @@ beforeAll(async () => {
     haulDir,
     quiet: true,
     fresh: true,
-    ports: { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0 },
+    ports: { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0 },
     stepFunctions: { retryIntervalScale: 0.001 },
   });
 });

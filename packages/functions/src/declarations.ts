@@ -1,7 +1,7 @@
 /**
  * The one declaration of what Haul runs: HTTP APIs with their routes and handlers, the WebSocket
  * API with its authorizer and routes, the reservation workflow's tasks, the driver-notification
- * topic and queue, and the DynamoDB tables. Plain data on purpose: `stacks/` builds AWS resources
+ * topic and queue with their consumer, and the DynamoDB tables. Plain data on purpose: `stacks/` builds AWS resources
  * from it and `packages/local` builds the local cloud from it, so the two cannot drift apart.
  * Handler strings are SST's form: `<path from repo root without extension>.<export>`.
  */
@@ -156,7 +156,45 @@ export const queryApi = {
   },
 } as const satisfies HttpApiDeclaration;
 
-export const httpApis: readonly HttpApiDeclaration[] = [reservationApi, queryApi];
+/** What the notification service's functions may do with the message history in OpenSearch. */
+const messageHistoryRead = { indices: [{ families: ["reservation-messages"], actions: ["read"] }] } as const;
+
+/**
+ * The notification service's own HTTP API (own stack in the cloud, own port locally): the drivers'
+ * message history in OpenSearch. A driver reads and marks their own messages; operators search anyone's.
+ */
+export const notificationApi = {
+  name: "NotificationApi",
+  routes: {
+    "GET /drivers/{id}/messages": {
+      handler: "packages/functions/src/notification/list-driver-messages.handler",
+      auth: "jwt",
+      roles: ["driver", "operator"],
+      summary: "A driver's messages, newest first: full text, filters on reservation, type, unread and time; for that driver or an operator",
+      uses: ["search"],
+      search: messageHistoryRead,
+    },
+    "POST /drivers/{id}/messages/read": {
+      handler: "packages/functions/src/notification/mark-messages-read.handler",
+      auth: "jwt",
+      roles: ["driver"],
+      summary: "Marks the given messages of the calling driver read",
+      uses: ["search"],
+      // Read to find which of the given ids are the driver's (and their index); write to update them.
+      search: { indices: [{ families: ["reservation-messages"], actions: ["read", "write"] }] },
+    },
+    "GET /messages": {
+      handler: "packages/functions/src/notification/search-messages.handler",
+      auth: "jwt",
+      roles: ["operator"],
+      summary: "Every driver's messages, newest first, with the same filters (and driverId); operators only",
+      uses: ["search"],
+      search: messageHistoryRead,
+    },
+  },
+} as const satisfies HttpApiDeclaration;
+
+export const httpApis: readonly HttpApiDeclaration[] = [reservationApi, queryApi, notificationApi];
 
 export const tables = {
   trackingSessions: {
@@ -174,6 +212,16 @@ export const tables = {
     partitionKey: "connectionId",
     timeToLiveAttribute: "expiresAt",
     indexes: { byUser: { partitionKey: "userId" } },
+  },
+  /**
+   * The driver-notification consumer's idempotency records (Powertools idempotency's DynamoDB
+   * layout: key `id`, expiry `expiration` in epoch seconds): one per event id, so a redelivered
+   * notification is not pushed again (packages/functions/src/notification/consume-driver-notifications.ts).
+   */
+  notificationIdempotency: {
+    name: "NotificationIdempotency",
+    partitionKey: "id",
+    timeToLiveAttribute: "expiration",
   },
 } as const satisfies Record<string, TableDeclaration>;
 
@@ -229,8 +277,41 @@ export const driverNotifications = {
   deadLetterQueueName: "DriverNotificationsDlq",
   /** Receives before a message moves to the DLQ. */
   maxReceiveCount: 5,
+  /** At least six times the consumer's timeout plus its batching window, as AWS advises for a Lambda event source. */
   visibilityTimeoutSeconds: 60,
 } as const;
+
+/** A function fed batches from an SQS queue (a Lambda event source mapping with ReportBatchItemFailures). */
+export interface QueueConsumerDeclaration extends FunctionDeclaration {
+  /** Construct and function name, e.g. `DriverNotificationsConsumer`. */
+  readonly name: string;
+  readonly summary: string;
+  /** The function's timeout; the queue's visibility timeout must be at least six times it (plus the batching window). */
+  readonly timeoutSeconds: number;
+  /** Messages per invocation, 1 to 10. */
+  readonly batchSize: number;
+  /** How long a batch may wait to fill up (0 to 300 s); every second of it delays a message. */
+  readonly maxBatchingWindowSeconds: number;
+}
+
+/**
+ * The notification service's consumer of the driver-notification queue: stores each message in
+ * the history (OpenSearch) and pushes it to the driver's live connections (LiveApi), once per event
+ * id. A message that keeps failing goes to the DLQ after `maxReceiveCount` receives.
+ * In AWS its stack is stacks/NotificationApi.ts; locally packages/local/src/sqs/event-source-mapping.ts.
+ */
+export const driverNotificationsConsumer = {
+  name: "DriverNotificationsConsumer",
+  handler: "packages/functions/src/notification/consume-driver-notifications.handler",
+  summary: "Stores each driver message in the history and pushes it to the driver's live connections, once per event id",
+  timeoutSeconds: 10,
+  batchSize: 10,
+  // None: a driver should hear at once; a burst still arrives in batches of what is waiting.
+  maxBatchingWindowSeconds: 0,
+  uses: ["notificationIdempotencyTable", "search", "liveConnectionsTable", "liveApiConnections"],
+  // Creates documents (and the month's index from the family's template); reads nothing there.
+  search: { indices: [{ families: ["reservation-messages"], actions: ["write"] }] },
+} as const satisfies QueueConsumerDeclaration;
 
 /**
  * A route of a WebSocket API. Messages are routed by their `action` (see WebSocketApiDeclaration);
@@ -311,7 +392,7 @@ export const webSocketApis: readonly WebSocketApiDeclaration[] = [liveApi];
 
 /**
  * The name a declared function goes by across the app: `<API> <route key>` (e.g.
- * `ReservationApi GET /health`) or `<workflow> <task>`. The cloud derives from it the names
+ * `ReservationApi GET /health`), `<workflow> <task>` or `<queue> consumer`. The cloud derives from it the names
  * OpenSearch knows the function's role by (stacks/search-access.ts).
  */
 export function declaredFunctionName(owner: string, key: string): string {
@@ -320,7 +401,8 @@ export function declaredFunctionName(owner: string, key: string): string {
 
 /**
  * Every declared function: each HTTP API's routes, each WebSocket API's authorizer (`<API>
- * authorizer`) and routes, and the workflow's tasks, by declaredFunctionName.
+ * authorizer`) and routes, the workflow's tasks, and the queue consumer (`<queue> consumer`), by
+ * declaredFunctionName.
  */
 export function declaredFunctions(): Array<{ readonly name: string; readonly declaration: FunctionDeclaration }> {
   return [
@@ -335,6 +417,7 @@ export function declaredFunctions(): Array<{ readonly name: string; readonly dec
       name: declaredFunctionName(reservationWorkflow.name, task),
       declaration,
     })),
+    { name: declaredFunctionName(driverNotifications.queueName, "consumer"), declaration: driverNotificationsConsumer },
   ];
 }
 

@@ -8,8 +8,15 @@ import {
   ReservationPage,
   ReservationView,
 } from "@haul/core/query/schema";
+import {
+  AllMessagesQuery,
+  DriverMessagePage,
+  DriverMessagesQuery,
+  MarkedMessages,
+  MarkMessagesRead,
+} from "@haul/core/notification/schema";
 import type { HttpApiDeclaration } from "./declarations.js";
-import { queryApi, reservationApi } from "./declarations.js";
+import { notificationApi, queryApi, reservationApi } from "./declarations.js";
 import type { RouteContract } from "./openapi/route-contract.js";
 
 const dependencyStatus = z.object({
@@ -158,4 +165,28 @@ export const routeContracts = {
       },
     },
   },
-} as const satisfies Record<RouteKeys<typeof reservationApi> | RouteKeys<typeof queryApi>, RouteContract>;
+  // NotificationApi: the drivers' message history.
+  "GET /drivers/{id}/messages": {
+    request: { params: driverPath, query: DriverMessagesQuery },
+    responses: {
+      200: { description: "The driver's messages, newest first; `unread=true` lists the ones still to read", schema: DriverMessagePage },
+      403: { description: "A driver asking for another driver's messages, or a customer" },
+    },
+  },
+  "POST /drivers/{id}/messages/read": {
+    request: { params: driverPath, body: MarkMessagesRead },
+    responses: {
+      200: {
+        description: "Which of the given messages are read now, and which are not the driver's; marking again changes nothing",
+        schema: MarkedMessages,
+      },
+      403: { description: "Not the driver whose messages these are" },
+    },
+  },
+  "GET /messages": {
+    request: { query: AllMessagesQuery },
+    responses: {
+      200: { description: "Messages of every driver (or of `driverId`), newest first", schema: DriverMessagePage },
+    },
+  },
+} as const satisfies Record<RouteKeys<typeof reservationApi> | RouteKeys<typeof queryApi> | RouteKeys<typeof notificationApi>, RouteContract>;

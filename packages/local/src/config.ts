@@ -31,6 +31,8 @@ export const defaultPorts = {
   stepFunctions: portBase + 4,
   /** The LiveApi WebSocket gateway; its @connections API is on the same port. */
   liveApi: portBase + 5,
+  /** The NotificationApi (the drivers' message history), an HTTP API of its own. */
+  notificationApi: portBase + 6,
 } as const;
 
 export type LocalPorts = { -readonly [K in keyof typeof defaultPorts]: number };

@@ -3,9 +3,10 @@
  *   npx tsx packages/local/src/main.ts [--fresh]
  * Starts the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables and their
  * TTL, the driver-notification topic and queue (SNS -> SQS, in process), Step Functions running
- * the reservation workflow, the LiveApi (API Gateway WebSocket API + @connections), and the
- * ReservationApi and QueryApi gateways (API Gateway HTTP API + JWT authorizer; the QueryApi on the
- * next port, as its own API in the cloud),
+ * the reservation workflow, the LiveApi (API Gateway WebSocket API + @connections), the
+ * notification consumer on the queue (Lambda's SQS event source mapping), and the ReservationApi,
+ * QueryApi and NotificationApi gateways (API Gateway HTTP API + JWT authorizer; each service's API
+ * on a port of its own, as its own API in the cloud),
  * writes `.haul/outputs.json` and runs until SIGINT/SIGTERM. `startLocalCloud` does the same
  * for tests and the demo.
  */
@@ -16,7 +17,9 @@ import { parseArgs } from "node:util";
 import {
   cors,
   driverNotifications as driverNotificationsDeclaration,
+  driverNotificationsConsumer,
   liveApi,
+  notificationApi,
   queryApi,
   reservationApi,
   tableNameVariable,
@@ -49,6 +52,7 @@ import { runReservationDemo } from "./demo/reservation-demo.js";
 import { connectToSearchNode } from "./opensearch/search-node.js";
 import { flattenOutputs, writeOutputs, type StackOutputs } from "./outputs.js";
 import { createDriverNotifications, type LocalDriverNotifications } from "./sns/driver-notifications.js";
+import { startSqsEventSource, type RunningSqsEventSource } from "./sqs/event-source-mapping.js";
 import { startStepFunctions, type RunningStepFunctions, type StepFunctionsOptions } from "./stepfunctions/step-functions.js";
 import { startWebSocketGateway, type WebSocketGatewayOptions } from "./websocket/websocket-gateway.js";
 
@@ -90,6 +94,8 @@ export interface LocalCloud {
   readonly stepFunctions: RunningStepFunctions;
   /** The driver-notification topic, its queue (messages wait there for a consumer) and DLQ. */
   readonly driverNotifications: LocalDriverNotifications;
+  /** The notification service's consumer of that queue (Lambda's SQS event source mapping). */
+  readonly driverNotificationsConsumer: RunningSqsEventSource;
   stop(): Promise<void>;
 }
 
@@ -209,11 +215,31 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       });
     }
 
+    // The notification service's consumer: the handler Lambda runs, fed batches from the local queue
+    // (after the environment: it reads the tables and the @connections endpoint from there).
+    const consumer = startSqsEventSource({
+      queue: driverNotifications.queue,
+      handler: driverNotificationsConsumer.handler,
+      root: repoRoot,
+      functionName: `${localStage}-${appName}-${driverNotificationsConsumer.name}`,
+      region,
+      accountId,
+      timeoutSeconds: driverNotificationsConsumer.timeoutSeconds,
+      batchSize: driverNotificationsConsumer.batchSize,
+      maxBatchingWindowSeconds: driverNotificationsConsumer.maxBatchingWindowSeconds,
+    });
+    started.push({
+      service: driverNotificationsConsumer.name,
+      standsInFor: "Lambda SQS event source mapping (ReportBatchItemFailures)",
+      url: driverNotifications.queue.arn,
+      stop: consumer.stop,
+    });
+
     // Each HTTP API of the declaration: the same gateway code, its own port and access log. The
     // query service is managed apart from the reservation service in AWS; here it runs in a process
     // of its own, so reservation workflows on this event loop cannot hold up its reads.
     const apiUrls: Record<string, string> = {};
-    for (const [api, port] of [[reservationApi, ports.reservationApi], [queryApi, ports.queryApi]] as const) {
+    for (const [api, port] of [[reservationApi, ports.reservationApi], [queryApi, ports.queryApi], [notificationApi, ports.notificationApi]] as const) {
       const accessLogFile = path.join(logsDir(haulDir), `${api.name}-access.log`);
       const gatewayOptions = {
         cors,
@@ -266,6 +292,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       services,
       stepFunctions,
       driverNotifications,
+      driverNotificationsConsumer: consumer,
       stop: stopAll,
     };
   } catch (error) {

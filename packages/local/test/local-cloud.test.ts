@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { liveApi, queryApi, reservationApi } from "@haul/functions/declarations";
+import { driverNotificationsConsumer, liveApi, notificationApi, queryApi, reservationApi } from "@haul/functions/declarations";
 import { identityDir } from "../src/config.js";
 import { mintToken } from "../src/identity/mint-token.js";
 import { loadOrCreateSigningKey } from "../src/identity/signing-key.js";
@@ -13,7 +13,7 @@ import { readOutputs } from "../src/outputs.js";
 import { send } from "./fixtures/http-client.js";
 import { connect, connected, request } from "./fixtures/websocket-client.js";
 
-const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0 };
+const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0 };
 let haulDir: string;
 const savedEnv = { ...process.env };
 
@@ -61,6 +61,8 @@ describe("startLocalCloud", () => {
           "LiveApiCallbackUrl",
           "LiveApiUrl",
           "LiveConnectionsTableName",
+          "NotificationApiUrl",
+          "NotificationIdempotencyTableName",
           "QueryApiUrl",
           "ReservationApiUrl",
           "ReservationStateMachineArn",
@@ -82,8 +84,10 @@ describe("startLocalCloud", () => {
         "sns/sqs",
         "stepfunctions",
         liveApi.name,
+        driverNotificationsConsumer.name,
         reservationApi.name,
         queryApi.name,
+        notificationApi.name,
       ]);
       expect(cloud.outputs.ReservationStateMachineArn).toBe("arn:aws:states:us-east-1:000000000000:stateMachine:local-haul-ReservationWorkflow");
       expect(cloud.outputs.DriverNotificationsTopicArn).toBe("arn:aws:sns:us-east-1:000000000000:local-haul-DriverNotifications");

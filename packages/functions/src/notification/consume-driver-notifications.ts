@@ -1,0 +1,120 @@
+/**
+ * The driver-notification queue's consumer (an SQS event source with ReportBatchItemFailures in
+ * AWS; packages/local/src/sqs/event-source-mapping.ts locally). Per record: read the notification
+ * out of SNS's envelope, then, once per event id, store the driver's message in the history and
+ * push it to the driver's live connections (@haul/core/notification/notify-driver).
+ *
+ * Powertools batch processing: a record fails by throwing, and only that record is reported in
+ * `batchItemFailures`; the others are deleted from the queue. A poison message fails on every
+ * receive and the queue moves it to the DLQ after its last one (an alarm watches the DLQ).
+ *
+ * Once in effect, on the event id in the message (SNS cannot take a chosen message id, and a
+ * redelivery or SNS's own duplicate has a new SQS message id): Powertools idempotency with a
+ * DynamoDB record per event id (table NotificationIdempotency). The record is taken (INPROGRESS,
+ * a conditional put) before anything is done, so a concurrent duplicate fails and is retried
+ * later, when the record says COMPLETED and nothing is done again. A failure deletes the record:
+ * the retry does the work. Storing is once on its own as well (OpenSearch `create` with the event
+ * id), so even a record expired or lost keeps one message in the history.
+ * Why a record rather than the stored document alone: the document says "stored", not "pushed";
+ * and two deliveries at once would both see it missing, or both see it unpushed, and both push.
+ * The crash window that remains: the function dies after pushing and before the record says
+ * COMPLETED; once the INPROGRESS record expires (the function's timeout), the redelivery pushes
+ * again. Every pushed frame carries the event id, so the app drops such a repeat.
+ *
+ * Environment: HAUL_NOTIFICATION_IDEMPOTENCY_TABLE, HAUL_LIVE_CONNECTIONS_TABLE, the OpenSearch
+ * variables, and HAUL_LIVE_API_CALLBACK_URL (the LiveApi's @connections endpoint). Without the
+ * last there is no live channel: messages are stored, unread, and not pushed.
+ */
+import middy from "@middy/core";
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
+import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { createMessageStore } from "@haul/core/notification/message-store";
+import { notifyDriver, type DeliveryReport, type NotifyDriverOutcome } from "@haul/core/notification/notify-driver";
+import type { DriverNotification } from "@haul/core/reservation/schema";
+import { getSearchClient } from "@haul/core/search/search-client";
+import { driverNotifications, tableNameVariable, tables } from "../declarations.js";
+import { callbackUrlVariable, pushToUser } from "../live/push-to-connections.js";
+import { logger } from "../shared/logger.js";
+import { readNotificationRecord } from "./notification-record.js";
+
+/** PostToConnection calls in flight at once, per message (a driver has a device or two). */
+const pushConcurrency = 4;
+/**
+ * How long a COMPLETED record keeps a redelivery from being pushed again: longer than any message
+ * can live (4 days in the queue, 14 in the DLQ, counted from its first enqueue), redrives included.
+ */
+const idempotencyExpirySeconds = 15 * 24 * 60 * 60;
+/** The key prefix of the records: stable across function names (SST's carry a random suffix). */
+const idempotencyKeyPrefix = "haul.driver-notifications";
+
+const processor = new BatchProcessor(EventType.SQS);
+const idempotency = new IdempotencyConfig({ eventKeyJmesPath: "eventId", expiresAfterSeconds: idempotencyExpirySeconds });
+
+/** Whether the idempotent run did the work (false: a COMPLETED record answered for it). */
+interface Run {
+  fresh: boolean;
+}
+
+type NotifyOnce = (notification: DriverNotification, run: Run) => Promise<NotifyDriverOutcome>;
+let notifyOnce: NotifyOnce | undefined;
+let warnedNoLiveChannel = false;
+
+/** Built on first use: the environment names the table, and tests set it before invoking. */
+function getNotifyOnce(): NotifyOnce {
+  if (notifyOnce) return notifyOnce;
+  const variable = tableNameVariable(tables.notificationIdempotency);
+  const tableName = process.env[variable];
+  if (!tableName) throw new Error(`${variable} is not set: notifications cannot be processed once`);
+  const messages = createMessageStore({ client: getSearchClient });
+  notifyOnce = makeIdempotent(
+    async (notification: DriverNotification, run: Run): Promise<NotifyDriverOutcome> => {
+      run.fresh = true;
+      return notifyDriver(notification, { store: (message) => messages.store(message), deliver });
+    },
+    { persistenceStore: new DynamoDBPersistenceLayer({ tableName }), config: idempotency, keyPrefix: idempotencyKeyPrefix },
+  );
+  return notifyOnce;
+}
+
+async function deliver(driverId: string, frame: unknown): Promise<DeliveryReport> {
+  if (!process.env[callbackUrlVariable]) {
+    if (!warnedNoLiveChannel) logger.warn(`${callbackUrlVariable} is not set: messages are stored, not pushed`);
+    warnedNoLiveChannel = true;
+    return { delivered: 0, gone: 0, failed: 0 };
+  }
+  const outcome = await pushToUser(driverId, frame, { concurrency: pushConcurrency });
+  for (const { connectionId, error } of outcome.failed) {
+    logger.warn("a connection could not take the message; it waits in the history", { driverId, connectionId, error });
+  }
+  return { delivered: outcome.delivered.length, gone: outcome.gone.length, failed: outcome.failed.length };
+}
+
+async function handleRecord(record: SQSRecord): Promise<NotifyDriverOutcome> {
+  const where = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) };
+  try {
+    const { notification, correlationId } = readNotificationRecord(record);
+    const run: Run = { fresh: false };
+    const outcome = await getNotifyOnce()(notification, run);
+    logger.info(run.fresh ? "driver notified" : "already notified: nothing done again", { ...where, correlationId, ...outcome });
+    return outcome;
+  } catch (error) {
+    // Thrown on: Powertools reports this record, and only it, in batchItemFailures.
+    logger.error("notification failed; it comes back after the visibility timeout, or goes to the DLQ after its last receive", {
+      ...where,
+      maxReceiveCount: driverNotifications.maxReceiveCount,
+      error: error as Error,
+    });
+    throw error;
+  }
+}
+
+const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  // The INPROGRESS record expires with this invocation, so a crash frees the event id for the retry.
+  idempotency.registerLambdaContext(context);
+  return processPartialResponse(event, handleRecord, processor, { context });
+};
+
+export const handler = middy(handle).use(injectLambdaContext(logger, { resetKeys: true }));

@@ -1,0 +1,157 @@
+/**
+ * The driver-notification consumer invoked as Lambda's SQS event source invokes it (SQS events
+ * whose bodies are SNS envelopes), against real local servers: dynalite for the idempotency records
+ * and connections, the local WebSocket gateway for pushes that real clients receive, and OpenSearch
+ * for the history. A poison message fails alone; a redelivery is neither pushed nor stored again.
+ */
+import { randomUUID } from "node:crypto";
+import { FullBatchFailureError } from "@aws-lambda-powertools/batch";
+import type { SQSBatchResponse } from "aws-lambda";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createMessageHistory } from "@haul/core/notification/message-history";
+import { closeSearchClient, getSearchClient } from "@haul/core/search/search-client";
+import { tableNameVariable, tables } from "../../src/declarations.js";
+import { handler } from "../../src/notification/consume-driver-notifications.js";
+import { driverNotification, testPrefix } from "../../../core/test/notification/support.js";
+import { startConsumerEnvironment, eventually, settle, type ConsumerEnvironment } from "./consumer-environment.js";
+import { lambdaContext, snsEnvelope, sqsEvent, sqsRecord } from "./support.js";
+
+let environment: ConsumerEnvironment;
+
+beforeAll(async () => {
+  environment = await startConsumerEnvironment();
+});
+
+afterAll(async () => {
+  await environment?.stop();
+  await closeSearchClient();
+});
+
+const consume = (records: Parameters<typeof sqsEvent>[0]) =>
+  handler(sqsEvent(records), lambdaContext("test-haul-DriverNotificationsConsumer")) as Promise<SQSBatchResponse>;
+const eventIdsOf = (frames: any[]) => frames.map((frame) => (frame as { message: { eventId: string } }).message.eventId);
+
+describe("the driver-notification consumer", () => {
+  it("pushes a message to every live connection of the driver, once, and stores it in the history", async () => {
+    const driverId = randomUUID();
+    const [phone, tablet] = [await environment.connect(driverId), await environment.connect(driverId)];
+    const bystander = await environment.connect(randomUUID());
+    const notification = driverNotification({ driverId });
+
+    expect(await consume([sqsRecord(snsEnvelope(notification))])).toEqual({ batchItemFailures: [] });
+
+    await eventually(() => phone.frames.length === 1 && tablet.frames.length === 1);
+    expect(phone.frames[0]).toMatchObject({
+      type: "driver-message",
+      message: {
+        eventId: notification.eventId,
+        reservationId: notification.reservationId,
+        title: "New job: Tue, 1 Dec 2026, 08:00 UTC",
+        pickup: { address: "12 Dock Road, Leeds" },
+        dropoff: { address: "3 Mill Lane, York" },
+        window: notification.window,
+        cargo: notification.cargo,
+        read: false,
+      },
+    });
+    expect(bystander.frames).toEqual([]);
+    expect(await environment.storedCopies(notification.eventId)).toBe(1);
+  });
+
+  it("fails a poison message alone: only it is reported, the rest of its batch succeeds", async () => {
+    const driverId = randomUUID();
+    const app = await environment.connect(driverId);
+    const [first, second] = [driverNotification({ driverId }), driverNotification({ driverId, type: "reservation-cancelled" })];
+    const notJson = sqsRecord("this is not JSON");
+    const notANotification = sqsRecord(snsEnvelope(JSON.stringify({ eventId: "x:reservation-confirmed", type: "reservation-confirmed" })));
+    const rawNotification = sqsRecord(JSON.stringify(first)); // raw delivery is off: a bare message is no envelope
+    const good = [sqsRecord(snsEnvelope(first)), sqsRecord(snsEnvelope(second))];
+
+    const response = await consume([good[0]!, notJson, notANotification, rawNotification, good[1]!]);
+
+    expect(response.batchItemFailures.map((failure) => failure.itemIdentifier).sort()).toEqual(
+      [notJson.messageId, notANotification.messageId, rawNotification.messageId].sort(),
+    );
+    await eventually(() => app.frames.length === 2);
+    expect(eventIdsOf(app.frames).sort()).toEqual([first.eventId, second.eventId].sort());
+    expect(await environment.storedCopies(first.eventId)).toBe(1);
+    expect(await environment.storedCopies(second.eventId)).toBe(1);
+  });
+
+  it("neither pushes nor stores a redelivered message again, even after the driver read it", async () => {
+    const driverId = randomUUID();
+    const app = await environment.connect(driverId);
+    const notification = driverNotification({ driverId });
+    expect(await consume([sqsRecord(snsEnvelope(notification))])).toEqual({ batchItemFailures: [] });
+    await eventually(() => app.frames.length === 1);
+    expect(await environment.storedCopies(notification.eventId)).toBe(1);
+    const history = createMessageHistory({ client: getSearchClient, indexPrefix: testPrefix });
+    expect(await history.markRead({ userId: driverId, role: "driver" }, driverId, [notification.eventId])).toEqual({ read: [notification.eventId], notFound: [] });
+
+    // The same event again: a visibility timeout ran out, or SNS delivered twice (a new SQS message id, a new envelope).
+    expect(await consume([sqsRecord(snsEnvelope(notification), 2)])).toEqual({ batchItemFailures: [] });
+    expect(await consume([sqsRecord(snsEnvelope(notification))])).toEqual({ batchItemFailures: [] });
+
+    await settle();
+    expect(app.frames).toHaveLength(1);
+    expect(await environment.storedCopies(notification.eventId)).toBe(1);
+    const page = await history.listDriverMessages({ userId: driverId, role: "driver" }, driverId, { reservationId: notification.reservationId });
+    expect(page.items.map((item) => item.read)).toEqual([true]);
+  });
+
+  it("processes two copies in one batch once: the copy that finds the first in progress fails, and its retry does nothing", async () => {
+    const driverId = randomUUID();
+    const app = await environment.connect(driverId);
+    const notification = driverNotification({ driverId });
+    const copies = [sqsRecord(snsEnvelope(notification)), sqsRecord(snsEnvelope(notification))];
+
+    const response = await consume(copies);
+    const failed = response.batchItemFailures.map((failure) => failure.itemIdentifier);
+    // Processed in parallel: the second either met the first's INPROGRESS record (and failed) or its COMPLETED one.
+    expect(failed.length).toBeLessThanOrEqual(1);
+    for (const id of failed) {
+      const copy = copies.find((record) => record.messageId === id)!;
+      expect(await consume([sqsRecord(copy.body, 2)])).toEqual({ batchItemFailures: [] });
+    }
+    await settle();
+    expect(eventIdsOf(app.frames)).toEqual([notification.eventId]);
+    expect(await environment.storedCopies(notification.eventId)).toBe(1);
+  });
+
+  it("lets the retry do the work when the first attempt failed midway, and pushes it once", async () => {
+    const driverId = randomUUID();
+    const app = await environment.connect(driverId);
+    const notification = driverNotification({ driverId });
+    const record = sqsRecord(snsEnvelope(notification));
+
+    // Stored, then the connections cannot be listed: the record fails and its idempotency record is let go.
+    // Alone in its batch, its failure fails the batch: the invocation throws, and Lambda retries all of it.
+    const connectionsTable = tableNameVariable(tables.liveConnections);
+    const table = process.env[connectionsTable];
+    process.env[connectionsTable] = "test-haul-NoSuchTable";
+    try {
+      await expect(consume([record])).rejects.toThrow(FullBatchFailureError);
+    } finally {
+      process.env[connectionsTable] = table;
+    }
+    expect(await environment.storedCopies(notification.eventId)).toBe(1);
+    expect(app.frames).toEqual([]);
+
+    expect(await consume([sqsRecord(record.body, 2)])).toEqual({ batchItemFailures: [] });
+    await eventually(() => app.frames.length === 1);
+    await settle();
+    expect(eventIdsOf(app.frames)).toEqual([notification.eventId]);
+    expect(await environment.storedCopies(notification.eventId)).toBe(1);
+  });
+
+  it("keeps the message of a driver who is offline in the history, unread", async () => {
+    const driverId = randomUUID();
+    const notification = driverNotification({ driverId, type: "reservation-withdrawn" });
+    expect(await consume([sqsRecord(snsEnvelope(notification))])).toEqual({ batchItemFailures: [] });
+    await environment.storedCopies(notification.eventId); // refreshes
+    const history = createMessageHistory({ client: getSearchClient, indexPrefix: testPrefix });
+    const unread = await history.listDriverMessages({ userId: driverId, role: "driver" }, driverId, { unread: true });
+    expect(unread.items.map((item) => [item.eventId, item.type])).toEqual([[notification.eventId, "reservation-withdrawn"]]);
+    expect(environment.errorLines).toEqual([]);
+  });
+});
