@@ -253,7 +253,13 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       let gateway: { url: string; stop(): Promise<void> };
       if (api === queryApi) {
         gateway = await withPort(api.name, port, () =>
-          startHttpApiGatewayProcess({ ...gatewayOptions, apiName: api.name, accessLogFile, echoAccessLog: !options.quiet }),
+          startHttpApiGatewayProcess({
+            ...gatewayOptions,
+            apiName: api.name,
+            accessLogFile,
+            echoAccessLog: !options.quiet,
+            functionLogFile: options.quiet ? path.join(logsDir(haulDir), `${api.name}-functions.log`) : undefined,
+          }),
         );
       } else {
         const accessLog = openAccessLog(accessLogFile, options.quiet ? undefined : terminal);

@@ -52,10 +52,12 @@ describe("dynalite with the declared tables", () => {
   it("creates missing tables, idempotently", async () => {
     const { endpoint, client } = await start(true);
     const names = await ensureTables({ endpoint, stage: "local", tables: declared });
-    expect(names).toEqual({ TrackingSessions: "local-haul-TrackingSessions", LiveConnections: "local-haul-LiveConnections" });
+    const expected = Object.fromEntries(declared.map((table) => [table.name, `local-haul-${table.name}`]));
+    expect(names).toEqual(expected);
+    expect(names.TrackingSessions).toBe("local-haul-TrackingSessions");
     await ensureTables({ endpoint, stage: "local", tables: declared });
     const { TableNames } = await client.send(new ListTablesCommand({}));
-    expect(TableNames?.sort()).toEqual(["local-haul-LiveConnections", "local-haul-TrackingSessions"]);
+    expect(TableNames?.sort()).toEqual(Object.values(expected).sort());
     client.destroy();
   });
 

@@ -4,6 +4,7 @@
  * functions and services do in AWS.
  */
 import { fork } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { GatewayProcessOptions } from "./gateway-process.js";
 import type { RunningHttpApiGateway } from "./http-api-gateway.js";
@@ -14,13 +15,22 @@ export interface RunningGatewayProcess extends RunningHttpApiGateway {
   readonly pid: number;
 }
 
-export function startHttpApiGatewayProcess(options: GatewayProcessOptions): Promise<RunningGatewayProcess> {
-  const child = fork(childScript, [JSON.stringify(options)], {
+export interface GatewayProcessOutput {
+  /** Where the process's own output (its handlers' logs) goes instead of this terminal; quiet runs and tests. */
+  readonly functionLogFile?: string;
+}
+
+export function startHttpApiGatewayProcess(options: GatewayProcessOptions & GatewayProcessOutput): Promise<RunningGatewayProcess> {
+  const { functionLogFile, ...processOptions } = options;
+  const output = functionLogFile === undefined ? "inherit" : openSync(functionLogFile, "a");
+  const child = fork(childScript, [JSON.stringify(processOptions)], {
     cwd: options.root,
     execArgv: ["--import", "tsx"],
     env: process.env,
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
+    stdio: ["ignore", output, output, "ipc"],
   });
+  // The child holds its own copy of the descriptor.
+  if (typeof output === "number") closeSync(output);
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`The ${options.apiName} gateway process exited with ${code} before it listened`)));
     child.once("message", (message: { url?: string; port?: number; apiId?: string; routes?: string[]; error?: { code?: string; message: string } }) => {
