@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one command that starts Haul's local cloud in the foreground: installs what is missing,
-# starts MariaDB (primary + replica) and Redis, migrates and seeds, then runs every local service.
+# starts MariaDB (primary + replica), Redis and OpenSearch, migrates, seeds and applies the index
+# families, then runs every local service.
 # Ctrl-C stops it; servers this command started are stopped too.
 set -euo pipefail
 cd "$(dirname "$0")/.."

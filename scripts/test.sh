@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The one command that runs every test: installs what is missing, starts the real servers the
-# tests use (MariaDB primary + replica, Redis), then runs vitest. Extra arguments go to vitest.
+# tests use (MariaDB primary + replica, Redis, OpenSearch), then runs vitest. Extra arguments go to vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SST_TELEMETRY_DISABLED=1
