@@ -125,6 +125,14 @@ describe("the local cloud, from outside", () => {
     expect(startOutput).toMatch(/Reservation [0-9a-f-]{36} is CONFIRMED\./);
   });
 
+  it("showed the demo's notification arriving on the driver's LiveApi connection", () => {
+    expect(startOutput).toMatch(/'s app is connected to the LiveApi \(ws:\/\/127\.0\.0\.1:\d+\/local\) with a driver token/);
+    const reservationId = /Reservation ([0-9a-f-]{36}) is CONFIRMED\./.exec(startOutput)?.[1];
+    expect(startOutput).toMatch(/'s app got it on the LiveApi, \d+ ms after the 202:/);
+    expect(startOutput).toMatch(/reservation-confirmed: New job: /);
+    expect(startOutput).toContain(`reservation ${reservationId}, message ${reservationId}:reservation-confirmed`);
+  });
+
   it("writes its endpoints in SST's outputs shape", () => {
     expect(apiUrl()).toBe(`http://127.0.0.1:${portBase}`);
   });

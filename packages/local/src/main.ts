@@ -25,7 +25,7 @@ import {
   tableNameVariable,
   tables,
 } from "@haul/functions/declarations";
-import { callbackUrlVariable } from "@haul/functions/live/push-to-connections";
+import { callbackUrlVariable } from "@haul/functions/live/callback-url";
 import {
   appName,
   defaultHaulDir,
@@ -439,6 +439,7 @@ async function runDemo(cloud: LocalCloud): Promise<void> {
       reservationApiUrl: cloud.outputs.ReservationApiUrl!,
       stepFunctionsEndpoint: cloud.outputs.StepFunctionsEndpoint!,
       stateMachineArn: cloud.outputs.ReservationStateMachineArn!,
+      liveApiUrl: cloud.outputs.LiveApiUrl,
     });
   } catch (error) {
     // The cloud stays up: a failed demo is worth reading, not worth stopping for.

@@ -11,8 +11,9 @@ import { PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi
 import { Connection } from "@haul/core/live/connection";
 import { getConnectionsClient } from "../shared/aws-clients.js";
 import { logger } from "../shared/logger.js";
+import { callbackUrlVariable } from "./callback-url.js";
 
-export const callbackUrlVariable = "HAUL_LIVE_API_CALLBACK_URL";
+export { callbackUrlVariable };
 
 /** API Gateway's largest WebSocket message; a bigger post is refused with 413. */
 export const maxMessageBytes = 128 * 1024;

@@ -1,0 +1,83 @@
+/**
+ * A benchmark's HTTP client: plain node:http over one keep-alive agent (the client must cost little
+ * next to the server), and an open-loop scheduler (arrivals at a fixed rate, whatever the replies do).
+ */
+import { Agent, request as httpRequest } from "node:http";
+
+export interface HttpReply {
+  readonly status: number;
+  readonly body: string;
+}
+
+export interface HttpClient {
+  /** Sockets the server closed while idle in the pool fail with ECONNRESET on reuse: such a request is sent once more. */
+  send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<HttpReply>;
+  destroy(): void;
+}
+
+export function createHttpClient(maxSockets = 256): HttpClient {
+  const agent = new Agent({ keepAlive: true, maxSockets });
+  const sendOnce = (url: URL, method: string, headers: Record<string, string>, body?: string) =>
+    new Promise<HttpReply>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method,
+          headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+          res.on("error", reject);
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+  return {
+    async send(url, method, headers, body) {
+      try {
+        return await sendOnce(url, method, headers, body);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ECONNRESET") throw error;
+        return sendOnce(url, method, headers, body);
+      }
+    },
+    destroy: () => agent.destroy(),
+  };
+}
+
+/** Milliseconds since the epoch, sub-millisecond. */
+export const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * Open loop: calls `arrive(index)` for `rate * seconds` arrivals scheduled 1/rate apart from now;
+ * an arrival whose time has come leaves at once, however the earlier ones fare. Resolves when every
+ * arrival's promise has settled, with the start time and how far the client fell behind schedule.
+ */
+export async function offerAtFixedRate(rate: number, seconds: number, arrive: (index: number) => Promise<unknown>): Promise<{ startedAt: number; maxLagMs: number }> {
+  const total = Math.round(rate * seconds);
+  const interval = 1000 / rate;
+  const inFlight: Promise<unknown>[] = [];
+  const startedAt = now();
+  let maxLagMs = 0;
+  let index = 0;
+  await new Promise<void>((resolve) => {
+    const tick = () => {
+      const current = now();
+      while (index < total && startedAt + index * interval <= current) {
+        maxLagMs = Math.max(maxLagMs, current - (startedAt + index * interval));
+        inFlight.push(arrive(index++));
+      }
+      if (index < total) setTimeout(tick, Math.max(0, Math.min(5, startedAt + index * interval - now())));
+      else resolve();
+    };
+    tick();
+  });
+  await Promise.allSettled(inFlight);
+  return { startedAt, maxLagMs };
+}
