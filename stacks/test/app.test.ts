@@ -6,7 +6,7 @@ import { roles } from "@haul/core/user";
 import { Match, type Template } from "aws-cdk-lib/assertions";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   cors,
   driverNotifications,
@@ -29,7 +29,7 @@ import { Network } from "../Network.js";
 import { QueryApi } from "../QueryApi.js";
 import { ReservationApi } from "../ReservationApi.js";
 import { Workflow } from "../Workflow.js";
-import { listHttpApiRouteKeys, synthesizeApp, synthesizedHttpApiRouteKeys, testRegion, type SynthesizedApp } from "./support/synth-app.js";
+import { listHttpApiRouteKeys, synthesizeBeforeAll, synthesizedHttpApiRouteKeys, testRegion } from "./support/synth-app.js";
 import {
   allResources,
   functionByHandler,
@@ -42,25 +42,7 @@ import {
   type PolicyStatement,
 } from "./support/template-queries.js";
 
-let synthesized: SynthesizedApp;
-let network: Template;
-let data: Template;
-let auth: Template;
-let messaging: Template;
-let workflow: Template;
-let api: Template;
-let query: Template;
-
-beforeAll(async () => {
-  synthesized = await synthesizeApp({ stage: "test" });
-  network = synthesized.template(Network);
-  data = synthesized.template(Data);
-  auth = synthesized.template(Auth);
-  messaging = synthesized.template(Messaging);
-  workflow = synthesized.template(Workflow);
-  api = synthesized.template(ReservationApi);
-  query = synthesized.template(QueryApi);
-}, 180_000);
+const synthesized = synthesizeBeforeAll({ network: Network, data: Data, auth: Auth, messaging: Messaging, workflow: Workflow, api: ReservationApi, query: QueryApi });
 
 /**
  * What each declared use must give a function, written out here rather than read from
@@ -98,8 +80,8 @@ const sameActions = (statement: PolicyStatement, actions: readonly string[]) =>
 
 /** What each statement of a function's policy grants, named as grantOfUse names it; X-Ray's are left out, anything else is named as unexpected. */
 function grantedAccess(statements: readonly PolicyStatement[]): string[] {
-  const [stateMachineId] = onlyResourceOfType(workflow, "AWS::StepFunctions::StateMachine");
-  const startExecutionResource = importOf(workflow, { Ref: stateMachineId });
+  const [stateMachineId] = onlyResourceOfType(synthesized.workflow, "AWS::StepFunctions::StateMachine");
+  const startExecutionResource = importOf(synthesized.workflow, { Ref: stateMachineId });
   return statements.flatMap((statement) => {
     if (statement.Resource === "*" && sameActions(statement, ["xray:PutTraceSegments", "xray:PutTelemetryRecords"])) return [];
     if (sameActions(statement, ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"])) {
@@ -153,19 +135,19 @@ function expectAccessAsDeclared(template: Template, handler: string, uses: reado
 
 describe("Network", () => {
   test("spreads its subnets over two zones named after the region, not looked up", () => {
-    const zones = resourcesOfType(network, "AWS::EC2::Subnet").map(([, subnet]) => subnet.Properties?.AvailabilityZone);
+    const zones = resourcesOfType(synthesized.network, "AWS::EC2::Subnet").map(([, subnet]) => subnet.Properties?.AvailabilityZone);
     expect(new Set(zones)).toEqual(new Set([`${testRegion}a`, `${testRegion}b`]));
   });
 
   test("has public, private-with-egress and isolated subnets in each zone", () => {
-    const subnetTypes = resourcesOfType(network, "AWS::EC2::Subnet").map(
+    const subnetTypes = resourcesOfType(synthesized.network, "AWS::EC2::Subnet").map(
       ([, subnet]) => subnet.Properties?.Tags?.find((tag: { Key: string }) => tag.Key === "aws-cdk:subnet-type")?.Value,
     );
     expect(subnetTypes.sort()).toEqual(["Isolated", "Isolated", "Private", "Private", "Public", "Public"]);
   });
 
   test("logs all traffic of the VPC to CloudWatch Logs", () => {
-    network.hasResourceProperties("AWS::EC2::FlowLog", {
+    synthesized.network.hasResourceProperties("AWS::EC2::FlowLog", {
       ResourceType: "VPC",
       TrafficType: "ALL",
       LogDestinationType: "cloud-watch-logs",
@@ -173,7 +155,7 @@ describe("Network", () => {
   });
 
   test("has a security group for functions", () => {
-    network.hasResourceProperties("AWS::EC2::SecurityGroup", {
+    synthesized.network.hasResourceProperties("AWS::EC2::SecurityGroup", {
       GroupDescription: Match.stringLikeRegexp("Lambda functions"),
     });
   });
@@ -181,7 +163,7 @@ describe("Network", () => {
 
 describe("Data: MySQL", () => {
   const primaryOf = () => {
-    const primaries = resourcesOfType(data, "AWS::RDS::DBInstance").filter(([, db]) => !db.Properties?.SourceDBInstanceIdentifier);
+    const primaries = resourcesOfType(synthesized.data, "AWS::RDS::DBInstance").filter(([, db]) => !db.Properties?.SourceDBInstanceIdentifier);
     expect(primaries).toHaveLength(1);
     return primaries[0]!;
   };
@@ -201,21 +183,21 @@ describe("Data: MySQL", () => {
 
   test("keeps the admin credentials in a generated secret, attached to the primary and rotated", () => {
     const [primaryId, primary] = primaryOf();
-    const [attachmentId, attachment] = onlyResourceOfType(data, "AWS::SecretsManager::SecretTargetAttachment");
+    const [attachmentId, attachment] = onlyResourceOfType(synthesized.data, "AWS::SecretsManager::SecretTargetAttachment");
     expect(attachment.Properties).toMatchObject({ TargetId: { Ref: primaryId }, TargetType: "AWS::RDS::DBInstance" });
     const secretId = referencedLogicalId(attachment.Properties?.SecretId);
     expect(secretId).toBeDefined();
-    expect(data.toJSON().Resources[secretId!].Properties.GenerateSecretString).toMatchObject({ GenerateStringKey: "password" });
+    expect(synthesized.data.toJSON().Resources[secretId!].Properties.GenerateSecretString).toMatchObject({ GenerateStringKey: "password" });
     expect(mentions(primary.Properties?.MasterUserPassword, "{{resolve:secretsmanager:")).toBe(true);
     expect(mentions(primary.Properties?.MasterUserPassword, secretId!)).toBe(true);
-    data.hasResourceProperties("AWS::SecretsManager::RotationSchedule", {
+    synthesized.data.hasResourceProperties("AWS::SecretsManager::RotationSchedule", {
       SecretId: { Ref: attachmentId },
     });
   });
 
   test("keeps a read replica of the primary on the same port and security group", () => {
     const [primaryId, primary] = primaryOf();
-    const replicas = resourcesOfType(data, "AWS::RDS::DBInstance").filter(([, db]) => db.Properties?.SourceDBInstanceIdentifier);
+    const replicas = resourcesOfType(synthesized.data, "AWS::RDS::DBInstance").filter(([, db]) => db.Properties?.SourceDBInstanceIdentifier);
     expect(replicas).toHaveLength(1);
     const [, replica] = replicas[0]!;
     expect(mentions(replica.Properties?.SourceDBInstanceIdentifier, primaryId)).toBe(true);
@@ -226,13 +208,13 @@ describe("Data: MySQL", () => {
   });
 
   test("refuses connections without TLS on both instances", () => {
-    const [groupId, group] = onlyResourceOfType(data, "AWS::RDS::DBParameterGroup");
+    const [groupId, group] = onlyResourceOfType(synthesized.data, "AWS::RDS::DBParameterGroup");
     expect(group.Properties?.Parameters).toEqual({ require_secure_transport: "ON" });
-    for (const [, db] of resourcesOfType(data, "AWS::RDS::DBInstance")) expect(db.Properties?.DBParameterGroupName).toEqual({ Ref: groupId });
+    for (const [, db] of resourcesOfType(synthesized.data, "AWS::RDS::DBInstance")) expect(db.Properties?.DBParameterGroupName).toEqual({ Ref: groupId });
   });
 
   test("generates the read-only user's credentials as a {username, password} secret", () => {
-    data.hasResourceProperties("AWS::SecretsManager::Secret", {
+    synthesized.data.hasResourceProperties("AWS::SecretsManager::Secret", {
       GenerateSecretString: Match.objectLike({
         SecretStringTemplate: JSON.stringify({ username: readerUserName }),
         GenerateStringKey: "password",
@@ -241,7 +223,7 @@ describe("Data: MySQL", () => {
   });
 
   test("places both instances in isolated subnets", () => {
-    for (const [, subnetGroup] of resourcesOfType(data, "AWS::RDS::DBSubnetGroup")) {
+    for (const [, subnetGroup] of resourcesOfType(synthesized.data, "AWS::RDS::DBSubnetGroup")) {
       for (const subnetId of subnetGroup.Properties?.SubnetIds ?? []) expect(mentions(subnetId, "dataSubnet")).toBe(true);
     }
   });
@@ -249,7 +231,7 @@ describe("Data: MySQL", () => {
 
 describe("Data: Redis", () => {
   test("is a Multi-AZ replication group with automatic failover, encrypted in transit and at rest", () => {
-    const [, redis] = onlyResourceOfType(data, "AWS::ElastiCache::ReplicationGroup");
+    const [, redis] = onlyResourceOfType(synthesized.data, "AWS::ElastiCache::ReplicationGroup");
     expect(redis.Properties).toMatchObject({
       Engine: "redis",
       AutomaticFailoverEnabled: true,
@@ -262,8 +244,8 @@ describe("Data: Redis", () => {
   });
 
   test("takes its AUTH token from a Secrets Manager secret", () => {
-    const [, redis] = onlyResourceOfType(data, "AWS::ElastiCache::ReplicationGroup");
-    const tokenSecret = resourcesOfType(data, "AWS::SecretsManager::Secret").find(([id]) => mentions(redis.Properties?.AuthToken, id));
+    const [, redis] = onlyResourceOfType(synthesized.data, "AWS::ElastiCache::ReplicationGroup");
+    const tokenSecret = resourcesOfType(synthesized.data, "AWS::SecretsManager::Secret").find(([id]) => mentions(redis.Properties?.AuthToken, id));
     expect(tokenSecret).toBeDefined();
     expect(mentions(redis.Properties?.AuthToken, "{{resolve:secretsmanager:")).toBe(true);
     // ElastiCache refuses @, " and / in tokens.
@@ -271,7 +253,7 @@ describe("Data: Redis", () => {
   });
 
   test("lives in isolated subnets", () => {
-    const [, subnetGroup] = onlyResourceOfType(data, "AWS::ElastiCache::SubnetGroup");
+    const [, subnetGroup] = onlyResourceOfType(synthesized.data, "AWS::ElastiCache::SubnetGroup");
     const subnetIds: unknown[] = subnetGroup.Properties?.SubnetIds;
     expect(subnetIds.length).toBe(2);
     for (const subnetId of subnetIds) expect(mentions(subnetId, "dataSubnet")).toBe(true);
@@ -280,7 +262,7 @@ describe("Data: Redis", () => {
 
 describe("Data: network access", () => {
   test("admits only the functions' security group to MySQL and Redis", () => {
-    const ingress = resourcesOfType(data, "AWS::EC2::SecurityGroupIngress").map(([, rule]) => rule.Properties ?? {});
+    const ingress = resourcesOfType(synthesized.data, "AWS::EC2::SecurityGroupIngress").map(([, rule]) => rule.Properties ?? {});
     const fromFunctions = ingress.filter((rule) => mentions(rule.SourceSecurityGroupId, "FunctionSecurityGroup"));
     expect(fromFunctions.map((rule) => rule.FromPort).sort()).toEqual([mysqlPort, redisPort].sort());
     // The only other way in is the secret rotation function, and nothing opens to an address range.
@@ -292,7 +274,7 @@ describe("Data: network access", () => {
 describe("Data: DynamoDB", () => {
   test.each(Object.entries(tables))("creates the declared table %s with its key, TTL and point-in-time recovery", (_key, declared) => {
     const declaration: { name: string; partitionKey: string; sortKey?: string; timeToLiveAttribute?: string } = declared;
-    data.hasResourceProperties("AWS::DynamoDB::Table", {
+    synthesized.data.hasResourceProperties("AWS::DynamoDB::Table", {
       TableName: `test-haul-${declaration.name}`,
       KeySchema: [
         { AttributeName: declaration.partitionKey, KeyType: "HASH" },
@@ -306,22 +288,22 @@ describe("Data: DynamoDB", () => {
   });
 
   test("creates no table the declaration does not list", () => {
-    expect(resourcesOfType(data, "AWS::DynamoDB::Table")).toHaveLength(Object.keys(tables).length);
+    expect(resourcesOfType(synthesized.data, "AWS::DynamoDB::Table")).toHaveLength(Object.keys(tables).length);
   });
 });
 
 describe("Data: migrations", () => {
   const migrationFunctions = () => {
-    const [, script] = onlyResourceOfType(data, "Custom::SSTScript");
+    const [, script] = onlyResourceOfType(synthesized.data, "Custom::SSTScript");
     const ids = [script.Properties?.UserCreateFunction, script.Properties?.UserUpdateFunction].map(referencedLogicalId);
     return ids.map((id) => {
       expect(id).toBeDefined();
-      return data.toJSON().Resources[id!];
+      return synthesized.data.toJSON().Resources[id!];
     });
   };
 
   test("re-run on deploy whenever anything under sql/ changes", () => {
-    const [, script] = onlyResourceOfType(data, "Custom::SSTScript");
+    const [, script] = onlyResourceOfType(synthesized.data, "Custom::SSTScript");
     expect(script.Properties?.Version).toBe(hashDirectory(path.resolve("sql")));
   });
 
@@ -349,7 +331,7 @@ describe("Data: migrations", () => {
 
 describe("Data: outputs", () => {
   test("exposes the endpoints and every table's name", () => {
-    const outputs = Object.keys(data.toJSON().Outputs ?? {});
+    const outputs = Object.keys(synthesized.data.toJSON().Outputs ?? {});
     expect(outputs).toEqual(
       expect.arrayContaining([
         "MysqlPrimaryHost",
@@ -364,12 +346,12 @@ describe("Data: outputs", () => {
 
 describe("Auth", () => {
   test("has one group per role", () => {
-    const groups = resourcesOfType(auth, "AWS::Cognito::UserPoolGroup").map(([, group]) => group.Properties?.GroupName);
+    const groups = resourcesOfType(synthesized.auth, "AWS::Cognito::UserPoolGroup").map(([, group]) => group.Properties?.GroupName);
     expect(groups.sort()).toEqual([...roles].sort());
   });
 
   test("demands strong passwords and enforces threat protection", () => {
-    auth.hasResourceProperties("AWS::Cognito::UserPool", {
+    synthesized.auth.hasResourceProperties("AWS::Cognito::UserPool", {
       Policies: {
         PasswordPolicy: Match.objectLike({
           MinimumLength: Match.anyValue(),
@@ -381,49 +363,49 @@ describe("Auth", () => {
       },
       UserPoolAddOns: { AdvancedSecurityMode: "ENFORCED" },
     });
-    const [, pool] = onlyResourceOfType(auth, "AWS::Cognito::UserPool");
+    const [, pool] = onlyResourceOfType(synthesized.auth, "AWS::Cognito::UserPool");
     expect(pool.Properties?.Policies.PasswordPolicy.MinimumLength).toBeGreaterThanOrEqual(12);
   });
 
   test("has a public app client (no secret) signing in with SRP", () => {
-    const [, client] = onlyResourceOfType(auth, "AWS::Cognito::UserPoolClient");
+    const [, client] = onlyResourceOfType(synthesized.auth, "AWS::Cognito::UserPoolClient");
     expect(client.Properties?.GenerateSecret).toBe(false);
     expect(client.Properties?.ExplicitAuthFlows).toContain("ALLOW_USER_SRP_AUTH");
   });
 
   test("outputs the pool, the client (JWT audience) and the issuer", () => {
-    const outputs = auth.toJSON().Outputs;
+    const outputs = synthesized.auth.toJSON().Outputs;
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(["UserPoolId", "UserPoolClientId", "IssuerUrl"]));
     expect(mentions(outputs.IssuerUrl.Value, `https://cognito-idp.${testRegion}.`)).toBe(true);
   });
 });
 
 describe("Messaging", () => {
-  const topic = () => onlyResourceOfType(messaging, "AWS::SNS::Topic");
+  const topic = () => onlyResourceOfType(synthesized.messaging, "AWS::SNS::Topic");
   const queueNamed = (name: string) => {
-    const found = resourcesOfType(messaging, "AWS::SQS::Queue").filter(([, queue]) => queue.Properties?.QueueName === `test-haul-${name}`);
+    const found = resourcesOfType(synthesized.messaging, "AWS::SQS::Queue").filter(([, queue]) => queue.Properties?.QueueName === `test-haul-${name}`);
     expect(found).toHaveLength(1);
     return found[0]!;
   };
   const queue = () => queueNamed(driverNotifications.queueName);
   const deadLetterQueue = () => queueNamed(driverNotifications.deadLetterQueueName);
   const queuePolicyOf = (queueId: string) => {
-    const found = resourcesOfType(messaging, "AWS::SQS::QueuePolicy").filter(([, policy]) => mentions(policy.Properties?.Queues, queueId));
+    const found = resourcesOfType(synthesized.messaging, "AWS::SQS::QueuePolicy").filter(([, policy]) => mentions(policy.Properties?.Queues, queueId));
     expect(found).toHaveLength(1);
     return found[0]![1].Properties?.PolicyDocument.Statement as PolicyStatement[];
   };
 
   test("names the topic and its queues as the declaration and the local cloud do", () => {
     expect(topic()[1].Properties?.TopicName).toBe(`test-haul-${driverNotifications.topicName}`);
-    expect(resourcesOfType(messaging, "AWS::SQS::Queue")).toHaveLength(2);
+    expect(resourcesOfType(synthesized.messaging, "AWS::SQS::Queue")).toHaveLength(2);
   });
 
   test("encrypts the topic with a key of its own that rotates, and takes publishes over TLS only", () => {
     const [topicId, snsTopic] = topic();
-    const [keyId, key] = onlyResourceOfType(messaging, "AWS::KMS::Key");
+    const [keyId, key] = onlyResourceOfType(synthesized.messaging, "AWS::KMS::Key");
     expect(snsTopic.Properties?.KmsMasterKeyId).toEqual({ "Fn::GetAtt": [keyId, "Arn"] });
     expect(key.Properties?.EnableKeyRotation).toBe(true);
-    const [, topicPolicy] = onlyResourceOfType(messaging, "AWS::SNS::TopicPolicy");
+    const [, topicPolicy] = onlyResourceOfType(synthesized.messaging, "AWS::SNS::TopicPolicy");
     expect(topicPolicy.Properties?.PolicyDocument.Statement).toContainEqual(
       expect.objectContaining({
         Effect: "Deny",
@@ -462,7 +444,7 @@ describe("Messaging", () => {
     const [topicId] = topic();
     const [queueId] = queue();
     const [deadLetterId] = deadLetterQueue();
-    const [, subscription] = onlyResourceOfType(messaging, "AWS::SNS::Subscription");
+    const [, subscription] = onlyResourceOfType(synthesized.messaging, "AWS::SNS::Subscription");
     expect(subscription.Properties).toEqual({
       Protocol: "sqs",
       TopicArn: { Ref: topicId },
@@ -482,7 +464,7 @@ describe("Messaging", () => {
   });
 
   test("outputs the topic, the queue and the DLQ", () => {
-    const outputs = messaging.toJSON().Outputs;
+    const outputs = synthesized.messaging.toJSON().Outputs;
     const [topicId] = topic();
     const [queueId] = queue();
     const [deadLetterId] = deadLetterQueue();
@@ -496,11 +478,11 @@ describe("Messaging", () => {
 
 describe("Workflow", () => {
   const aslText = () => readFileSync(path.resolve(reservationWorkflow.definitionFile), "utf8");
-  const stateMachine = () => onlyResourceOfType(workflow, "AWS::StepFunctions::StateMachine");
+  const stateMachine = () => onlyResourceOfType(synthesized.workflow, "AWS::StepFunctions::StateMachine");
   const taskEntries = Object.entries<WorkflowTaskDeclaration>(reservationWorkflow.tasks);
-  const taskFunctionId = (task: WorkflowTaskDeclaration) => functionByHandler(workflow, task.handler)[0];
+  const taskFunctionId = (task: WorkflowTaskDeclaration) => functionByHandler(synthesized.workflow, task.handler)[0];
   const trackingSessionsTableId = () => {
-    const found = resourcesOfType(data, "AWS::DynamoDB::Table").filter(
+    const found = resourcesOfType(synthesized.data, "AWS::DynamoDB::Table").filter(
       ([, table]) => table.Properties?.TableName === `test-haul-${tables.trackingSessions.name}`,
     );
     expect(found).toHaveLength(1);
@@ -539,11 +521,11 @@ describe("Workflow", () => {
   test("resolves the substitutions to the task functions, the driver notifications topic and the tracking sessions table", () => {
     const properties = stateMachine()[1].Properties!;
     const resolved = substitute(JSON.parse(properties.DefinitionString), properties.DefinitionSubstitutions);
-    const [topicId] = onlyResourceOfType(messaging, "AWS::SNS::Topic");
+    const [topicId] = onlyResourceOfType(synthesized.messaging, "AWS::SNS::Topic");
     const expected = substitute(JSON.parse(aslText()), {
       ...Object.fromEntries(taskEntries.map(([, task]) => [task.arnSubstitution, { "Fn::GetAtt": [taskFunctionId(task), "Arn"] }])),
-      [reservationWorkflow.substitutions.driverNotificationsTopicArn]: importOf(messaging, { Ref: topicId }),
-      [reservationWorkflow.substitutions.trackingSessionsTableName]: importOf(data, { Ref: trackingSessionsTableId() }),
+      [reservationWorkflow.substitutions.driverNotificationsTopicArn]: importOf(synthesized.messaging, { Ref: topicId }),
+      [reservationWorkflow.substitutions.trackingSessionsTableName]: importOf(synthesized.data, { Ref: trackingSessionsTableId() }),
     });
     expect(resolved).toEqual(expected);
     expect(JSON.stringify(resolved)).not.toContain("${");
@@ -563,7 +545,7 @@ describe("Workflow", () => {
   });
 
   test("logs ALL events with execution data to a vended-logs group that expires, and traces with X-Ray", () => {
-    const [logGroupId, logGroup] = onlyResourceOfType(workflow, "AWS::Logs::LogGroup");
+    const [logGroupId, logGroup] = onlyResourceOfType(synthesized.workflow, "AWS::Logs::LogGroup");
     expect(logGroup.Properties?.LogGroupName).toBe(`/aws/vendedlogs/states/test-haul-${reservationWorkflow.name}`);
     expect(logGroup.Properties?.RetentionInDays).toBeGreaterThan(0);
     expect(stateMachine()[1].Properties).toMatchObject({
@@ -578,13 +560,13 @@ describe("Workflow", () => {
 
   test("lets its role invoke exactly its three functions, publish to exactly the topic and write exactly the tracking sessions", () => {
     const roleId = referencedLogicalId(stateMachine()[1].Properties?.RoleArn)!;
-    const role = workflow.toJSON().Resources[roleId];
+    const role = synthesized.workflow.toJSON().Resources[roleId];
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
       expect.objectContaining({ Action: "sts:AssumeRole", Principal: { Service: "states.amazonaws.com" } }),
     ]);
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
 
-    const statements = rolePolicyStatements(workflow, roleId);
+    const statements = rolePolicyStatements(synthesized.workflow, roleId);
     const normalize = (statement: PolicyStatement) => ({
       Effect: statement.Effect,
       Action: [statement.Action].flat().sort(),
@@ -612,21 +594,21 @@ describe("Workflow", () => {
       ].sort(),
     );
 
-    const [topicId] = onlyResourceOfType(messaging, "AWS::SNS::Topic");
-    const [keyId] = onlyResourceOfType(messaging, "AWS::KMS::Key");
+    const [topicId] = onlyResourceOfType(synthesized.messaging, "AWS::SNS::Topic");
+    const [keyId] = onlyResourceOfType(synthesized.messaging, "AWS::KMS::Key");
     const expected = [
       ...taskEntries.map(([, task]) => {
         const arn = { "Fn::GetAtt": [taskFunctionId(task), "Arn"] };
         // `:*`: any version of that one function (CDK's grantInvoke).
         return { Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [arn, { "Fn::Join": ["", [arn, ":*"]] }] };
       }),
-      { Effect: "Allow", Action: ["sns:Publish"], Resource: [importOf(messaging, { Ref: topicId })] },
+      { Effect: "Allow", Action: ["sns:Publish"], Resource: [importOf(synthesized.messaging, { Ref: topicId })] },
       // Publishing to an encrypted topic needs its key.
-      { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: [importOf(messaging, { "Fn::GetAtt": [keyId, "Arn"] })] },
+      { Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey*"], Resource: [importOf(synthesized.messaging, { "Fn::GetAtt": [keyId, "Arn"] })] },
       {
         Effect: "Allow",
         Action: ["dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
-        Resource: [importOf(data, { "Fn::GetAtt": [trackingSessionsTableId(), "Arn"] })],
+        Resource: [importOf(synthesized.data, { "Fn::GetAtt": [trackingSessionsTableId(), "Arn"] })],
       },
     ];
     const scoped = statements.filter((statement) => statement.Resource !== "*").map(normalize);
@@ -634,24 +616,24 @@ describe("Workflow", () => {
   });
 
   test.each(taskEntries)("gives the %s task's function exactly the environment, VPC placement and grants of its declared uses", (_name, task) => {
-    expectAccessAsDeclared(workflow, task.handler, task.uses);
+    expectAccessAsDeclared(synthesized.workflow, task.handler, task.uses);
   });
 
   test("has no function but its declared tasks (and SST's own)", () => {
-    const haulFunctions = resourcesOfType(workflow, "AWS::Lambda::Function").filter(([, fn]) => String(fn.Properties?.Handler).startsWith("packages/"));
+    const haulFunctions = resourcesOfType(synthesized.workflow, "AWS::Lambda::Function").filter(([, fn]) => String(fn.Properties?.Handler).startsWith("packages/"));
     expect(haulFunctions.map(([, fn]) => fn.Properties?.Handler).sort()).toEqual(taskEntries.map(([, task]) => task.handler).sort());
   });
 
   test("outputs the state machine's ARN", () => {
     const [stateMachineId] = stateMachine();
-    expect(workflow.toJSON().Outputs.ReservationStateMachineArn.Value).toEqual({ Ref: stateMachineId });
+    expect(synthesized.workflow.toJSON().Outputs.ReservationStateMachineArn.Value).toEqual({ Ref: stateMachineId });
   });
 });
 
 /** Each HTTP service: a stack of its own, named as its declaration, whose template the tests read. */
 const serviceApis: ReadonlyArray<readonly [name: string, declaration: HttpApiDeclaration, template: () => Template]> = [
-  [reservationApi.name, reservationApi, () => api],
-  [queryApi.name, queryApi, () => query],
+  [reservationApi.name, reservationApi, () => synthesized.api],
+  [queryApi.name, queryApi, () => synthesized.query],
 ];
 
 describe.each(serviceApis)("%s", (_name, declaration, templateOf) => {
@@ -728,17 +710,17 @@ describe.each(serviceApis)("%s", (_name, declaration, templateOf) => {
 
 describe("ReservationApi", () => {
   test("keeps the public OpenAPI document away from every secret, table and the VPC", () => {
-    const [, fn] = functionByHandler(api, reservationApi.routes["GET /openapi.json"].handler);
+    const [, fn] = functionByHandler(synthesized.api, reservationApi.routes["GET /openapi.json"].handler);
     expect(fn.Properties?.VpcConfig).toBeUndefined();
-    const statements = rolePolicyStatements(api, referencedLogicalId(fn.Properties?.Role)!);
+    const statements = rolePolicyStatements(synthesized.api, referencedLogicalId(fn.Properties?.Role)!);
     expect(statements.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(["xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
   });
 
   test("lets only the reservation routes start the workflow, on exactly its state machine", () => {
-    const [stateMachineId] = onlyResourceOfType(workflow, "AWS::StepFunctions::StateMachine");
+    const [stateMachineId] = onlyResourceOfType(synthesized.workflow, "AWS::StepFunctions::StateMachine");
     const starters = Object.values<RouteDeclaration>(reservationApi.routes).filter((route) => {
-      const [, fn] = functionByHandler(api, route.handler);
-      return rolePolicyStatements(api, referencedLogicalId(fn.Properties?.Role)!).some((statement) =>
+      const [, fn] = functionByHandler(synthesized.api, route.handler);
+      return rolePolicyStatements(synthesized.api, referencedLogicalId(fn.Properties?.Role)!).some((statement) =>
         [statement.Action].flat().some((action) => action.startsWith("states:")),
       );
     });
@@ -746,12 +728,12 @@ describe("ReservationApi", () => {
       [reservationApi.routes["POST /reservations"].handler, reservationApi.routes["POST /reservations/{id}/cancel"].handler].sort(),
     );
     for (const route of starters) {
-      const [, fn] = functionByHandler(api, route.handler);
-      expect(fn.Properties?.Environment.Variables.HAUL_RESERVATION_STATE_MACHINE_ARN).toEqual(importOf(workflow, { Ref: stateMachineId }));
-      expect(rolePolicyStatements(api, referencedLogicalId(fn.Properties?.Role)!)).toContainEqual({
+      const [, fn] = functionByHandler(synthesized.api, route.handler);
+      expect(fn.Properties?.Environment.Variables.HAUL_RESERVATION_STATE_MACHINE_ARN).toEqual(importOf(synthesized.workflow, { Ref: stateMachineId }));
+      expect(rolePolicyStatements(synthesized.api, referencedLogicalId(fn.Properties?.Role)!)).toContainEqual({
         Effect: "Allow",
         Action: "states:StartExecution",
-        Resource: importOf(workflow, { Ref: stateMachineId }),
+        Resource: importOf(synthesized.workflow, { Ref: stateMachineId }),
       });
     }
   });
@@ -762,53 +744,53 @@ describe("QueryApi", () => {
   const queryRoutes = Object.entries<RouteDeclaration>(queryApi.routes);
   const functionsOf = (template: Template) => resourcesOfType(template, "AWS::Lambda::Function");
   const readerSecretId = () => {
-    const found = resourcesOfType(data, "AWS::SecretsManager::Secret").filter(
+    const found = resourcesOfType(synthesized.data, "AWS::SecretsManager::Secret").filter(
       ([, secret]) => secret.Properties?.GenerateSecretString?.SecretStringTemplate === JSON.stringify({ username: readerUserName }),
     );
     expect(found).toHaveLength(1);
     return found[0]![0];
   };
   const instanceId = (replica: boolean) => {
-    const found = resourcesOfType(data, "AWS::RDS::DBInstance").filter(([, db]) => Boolean(db.Properties?.SourceDBInstanceIdentifier) === replica);
+    const found = resourcesOfType(synthesized.data, "AWS::RDS::DBInstance").filter(([, db]) => Boolean(db.Properties?.SourceDBInstanceIdentifier) === replica);
     expect(found).toHaveLength(1);
     return found[0]![0];
   };
 
   test("is a stack of its own that needs neither the write side nor the workflow", () => {
-    const text = JSON.stringify(query.toJSON());
+    const text = JSON.stringify(synthesized.query.toJSON());
     expect(text).not.toContain("test-haul-ReservationApi");
     expect(text).not.toContain("test-haul-Workflow");
     expect(text).not.toContain("test-haul-Messaging");
   });
 
   test("has no function but its declared routes' (and SST's own)", () => {
-    const haulFunctions = functionsOf(query).filter(([, fn]) => String(fn.Properties?.Handler).startsWith("packages/"));
+    const haulFunctions = functionsOf(synthesized.query).filter(([, fn]) => String(fn.Properties?.Handler).startsWith("packages/"));
     expect(haulFunctions.map(([, fn]) => fn.Properties?.Handler).sort()).toEqual(queryRoutes.map(([, route]) => route.handler).sort());
   });
 
   test.each(queryRoutes)("runs %s in the VPC as the read-only user, on the replica and on the primary, with the Redis endpoint", (_routeKey, route) => {
-    const [, fn] = functionByHandler(query, route.handler);
+    const [, fn] = functionByHandler(synthesized.query, route.handler);
     const variables = fn.Properties?.Environment.Variables;
     expect(fn.Properties?.VpcConfig?.SubnetIds?.length).toBeGreaterThan(0);
-    expect(variables.HAUL_MYSQL_READER_SECRET_ARN).toEqual(importOf(data, { Ref: readerSecretId() }));
-    expect(variables.HAUL_MYSQL_REPLICA_HOST).toEqual(importOf(data, { "Fn::GetAtt": [instanceId(true), "Endpoint.Address"] }));
-    expect(variables.HAUL_MYSQL_HOST).toEqual(importOf(data, { "Fn::GetAtt": [instanceId(false), "Endpoint.Address"] }));
+    expect(variables.HAUL_MYSQL_READER_SECRET_ARN).toEqual(importOf(synthesized.data, { Ref: readerSecretId() }));
+    expect(variables.HAUL_MYSQL_REPLICA_HOST).toEqual(importOf(synthesized.data, { "Fn::GetAtt": [instanceId(true), "Endpoint.Address"] }));
+    expect(variables.HAUL_MYSQL_HOST).toEqual(importOf(synthesized.data, { "Fn::GetAtt": [instanceId(false), "Endpoint.Address"] }));
     expect(variables.HAUL_MYSQL_DATABASE).toBe("haul");
     expect(mentions(variables.HAUL_REDIS_URL, "Redis")).toBe(true);
     expect(mentions(variables.HAUL_REDIS_AUTH_SECRET_ARN, "RedisAuthToken")).toBe(true);
   });
 
   test("gives no function the admin secret: neither its ARN nor the right to read it", () => {
-    expect(functionsOf(query).length).toBeGreaterThan(0);
-    for (const [, fn] of functionsOf(query)) {
+    expect(functionsOf(synthesized.query).length).toBeGreaterThan(0);
+    for (const [, fn] of functionsOf(synthesized.query)) {
       expect(fn.Properties?.Environment?.Variables?.HAUL_MYSQL_SECRET_ARN).toBeUndefined();
       expect(mentions(fn.Properties?.Environment, "MysqlPrimarySecret")).toBe(false);
     }
-    for (const [, policy] of resourcesOfType(query, "AWS::IAM::Policy")) {
+    for (const [, policy] of resourcesOfType(synthesized.query, "AWS::IAM::Policy")) {
       expect(mentions(policy.Properties?.PolicyDocument, "MysqlPrimarySecret")).toBe(false);
     }
     // Nor any write path of the write side.
-    const actions = resourcesOfType(query, "AWS::IAM::Policy").flatMap(([, policy]) =>
+    const actions = resourcesOfType(synthesized.query, "AWS::IAM::Policy").flatMap(([, policy]) =>
       (policy.Properties?.PolicyDocument.Statement as PolicyStatement[]).flatMap((statement) => [statement.Action].flat()),
     );
     expect(actions.filter((action) => /^(states|dynamodb|sns|sqs):/.test(action))).toEqual([]);
@@ -816,12 +798,12 @@ describe("QueryApi", () => {
 
   test("grants its route functions the reader's secret and the Redis token, and no other secret", () => {
     for (const [, route] of queryRoutes) {
-      const [, fn] = functionByHandler(query, route.handler);
-      const secretStatements = rolePolicyStatements(query, referencedLogicalId(fn.Properties?.Role)!).filter((statement) =>
+      const [, fn] = functionByHandler(synthesized.query, route.handler);
+      const secretStatements = rolePolicyStatements(synthesized.query, referencedLogicalId(fn.Properties?.Role)!).filter((statement) =>
         [statement.Action].flat().some((action) => action.startsWith("secretsmanager:")),
       );
       expect(secretStatements.map((statement) => statement.Resource).sort(bySerialization)).toEqual(
-        [importOf(data, { Ref: readerSecretId() }), importOf(data, { Ref: onlyRedisTokenId() })].sort(bySerialization),
+        [importOf(synthesized.data, { Ref: readerSecretId() }), importOf(synthesized.data, { Ref: onlyRedisTokenId() })].sort(bySerialization),
       );
     }
   });
@@ -829,8 +811,8 @@ describe("QueryApi", () => {
 
 const bySerialization = (a: unknown, b: unknown) => JSON.stringify(a).localeCompare(JSON.stringify(b));
 const onlyRedisTokenId = () => {
-  const [, redis] = onlyResourceOfType(data, "AWS::ElastiCache::ReplicationGroup");
-  const found = resourcesOfType(data, "AWS::SecretsManager::Secret").filter(([id]) => mentions(redis.Properties?.AuthToken, id));
+  const [, redis] = onlyResourceOfType(synthesized.data, "AWS::ElastiCache::ReplicationGroup");
+  const found = resourcesOfType(synthesized.data, "AWS::SecretsManager::Secret").filter(([id]) => mentions(redis.Properties?.AuthToken, id));
   expect(found).toHaveLength(1);
   return found[0]![0];
 };
@@ -863,9 +845,9 @@ describe("the whole app", () => {
         expect({ logicalId, policy: resource.DeletionPolicy ?? "Delete" }).toEqual({ logicalId, policy: "Delete" });
       }
     }
-    for (const [, db] of resourcesOfType(data, "AWS::RDS::DBInstance")) expect(db.Properties?.DeletionProtection).toBe(false);
-    for (const [, table] of resourcesOfType(data, "AWS::DynamoDB::Table")) expect(table.Properties?.DeletionProtectionEnabled).toBe(false);
-    auth.hasResourceProperties("AWS::Cognito::UserPool", { DeletionProtection: "INACTIVE" });
+    for (const [, db] of resourcesOfType(synthesized.data, "AWS::RDS::DBInstance")) expect(db.Properties?.DeletionProtection).toBe(false);
+    for (const [, table] of resourcesOfType(synthesized.data, "AWS::DynamoDB::Table")) expect(table.Properties?.DeletionProtectionEnabled).toBe(false);
+    synthesized.auth.hasResourceProperties("AWS::Cognito::UserPool", { DeletionProtection: "INACTIVE" });
   });
 
   test("names stacks <stage>-haul-<Stack>, as the outputs file expects", () => {

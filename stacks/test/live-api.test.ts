@@ -10,7 +10,7 @@ import { WebSocketApi as CdkWebSocketApi } from "aws-cdk-lib/aws-apigatewayv2";
 import { Template } from "aws-cdk-lib/assertions";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { AwsSolutionsChecks } from "cdk-nag";
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   declaredFunctions,
   liveApi,
@@ -19,11 +19,12 @@ import {
   type FunctionUse,
   type WebSocketRouteDeclaration,
 } from "../../packages/functions/src/declarations.js";
+import { webSocketAccessLogFields } from "../../packages/local/test/fixtures/websocket-access-log.js";
 import { Auth } from "../Auth.js";
 import { Data } from "../Data.js";
 import { grantManageConnections } from "../declared-websocket-api.js";
 import { LiveApi } from "../LiveApi.js";
-import { nagFindings, suppressedNagFindings, synthesizeApp, testAccount, testRegion, type SynthesizedApp } from "./support/synth-app.js";
+import { nagFindings, suppressedNagFindings, synthesizeBeforeAll, testAccount, testRegion } from "./support/synth-app.js";
 import {
   functionByHandler,
   importOf,
@@ -36,28 +37,18 @@ import {
   type SynthesizedResource,
 } from "./support/template-queries.js";
 
-let synthesized: SynthesizedApp;
-let live: Template;
-let data: Template;
-let auth: Template;
-
-beforeAll(async () => {
-  synthesized = await synthesizeApp({ stage: "test" });
-  live = synthesized.template(LiveApi);
-  data = synthesized.template(Data);
-  auth = synthesized.template(Auth);
-}, 180_000);
+const synthesized = synthesizeBeforeAll({ live: LiveApi, data: Data, auth: Auth });
 
 const declaredRoutes = Object.entries<WebSocketRouteDeclaration>(liveApi.routes);
 const xrayActions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
 /** SST's variables and the Powertools service name: every LiveApi function has them. */
 const baseVariables = ["AWS_NODEJS_CONNECTION_REUSE_ENABLED", "POWERTOOLS_SERVICE_NAME", "SST_APP", "SST_STAGE", "SST_SSM_PREFIX"];
 
-const api = () => onlyResourceOfType(live, "AWS::ApiGatewayV2::Api");
-const authorizer = () => onlyResourceOfType(live, "AWS::ApiGatewayV2::Authorizer");
-const stage = () => onlyResourceOfType(live, "AWS::ApiGatewayV2::Stage");
+const api = () => onlyResourceOfType(synthesized.live, "AWS::ApiGatewayV2::Api");
+const authorizer = () => onlyResourceOfType(synthesized.live, "AWS::ApiGatewayV2::Authorizer");
+const stage = () => onlyResourceOfType(synthesized.live, "AWS::ApiGatewayV2::Stage");
 const routeOf = (routeKey: string): [string, SynthesizedResource] => {
-  const found = resourcesOfType(live, "AWS::ApiGatewayV2::Route").filter(([, route]) => route.Properties?.RouteKey === routeKey);
+  const found = resourcesOfType(synthesized.live, "AWS::ApiGatewayV2::Route").filter(([, route]) => route.Properties?.RouteKey === routeKey);
   expect(found).toHaveLength(1);
   return found[0]!;
 };
@@ -65,14 +56,14 @@ const routeOf = (routeKey: string): [string, SynthesizedResource] => {
 const functionOfRoute = (routeKey: string): SynthesizedResource => {
   const [, route] = routeOf(routeKey);
   const integrationId = String(route.Properties?.Target["Fn::Join"][1][1].Ref);
-  const integration = live.toJSON().Resources[integrationId];
+  const integration = synthesized.live.toJSON().Resources[integrationId];
   expect(integration.Properties.IntegrationType).toBe("AWS_PROXY");
-  return live.toJSON().Resources[referencedLogicalId(integration.Properties.IntegrationUri["Fn::Join"][1][3])!];
+  return synthesized.live.toJSON().Resources[referencedLogicalId(integration.Properties.IntegrationUri["Fn::Join"][1][3])!];
 };
 const statementsOf = (template: Template, fn: SynthesizedResource) => rolePolicyStatements(template, referencedLogicalId(fn.Properties?.Role)!);
 const actionsOf = (statements: readonly PolicyStatement[]) => statements.flatMap((statement) => [statement.Action].flat()).sort();
 const liveConnectionsTableId = () => {
-  const found = resourcesOfType(data, "AWS::DynamoDB::Table").filter(([, table]) => table.Properties?.TableName === `test-haul-${tables.liveConnections.name}`);
+  const found = resourcesOfType(synthesized.data, "AWS::DynamoDB::Table").filter(([, table]) => table.Properties?.TableName === `test-haul-${tables.liveConnections.name}`);
   expect(found).toHaveLength(1);
   return found[0]![0];
 };
@@ -89,7 +80,7 @@ describe("LiveApi: the WebSocket API", () => {
   });
 
   test("has exactly the declared routes", () => {
-    const routeKeys = resourcesOfType(live, "AWS::ApiGatewayV2::Route").map(([, route]) => route.Properties?.RouteKey);
+    const routeKeys = resourcesOfType(synthesized.live, "AWS::ApiGatewayV2::Route").map(([, route]) => route.Properties?.RouteKey);
     expect(routeKeys.sort()).toEqual(Object.keys(liveApi.routes).sort());
     expect(Object.keys(liveApi.routes)).toEqual(expect.arrayContaining(["$connect", "$disconnect", "ping", "$default"]));
   });
@@ -108,7 +99,7 @@ describe("LiveApi: the WebSocket API", () => {
     // WebSocket authorizers take no result TTL (HTTP APIs' only): each connection is authorized afresh.
     expect(properties?.AuthorizerResultTtlInSeconds).toBeUndefined();
     const authorizerFunctionId = referencedLogicalId(properties?.AuthorizerUri["Fn::Join"][1][3]);
-    expect(live.toJSON().Resources[authorizerFunctionId!].Properties.Handler).toBe(liveApi.authorizer.handler);
+    expect(synthesized.live.toJSON().Resources[authorizerFunctionId!].Properties.Handler).toBe(liveApi.authorizer.handler);
 
     expect(routeOf("$connect")[1].Properties).toMatchObject({ AuthorizationType: "CUSTOM", AuthorizerId: { Ref: authorizerId } });
   });
@@ -125,7 +116,7 @@ describe("LiveApi: the WebSocket API", () => {
   test("lets API Gateway invoke the authorizer function only as this API's authorizer", () => {
     const [authorizerId, { Properties: properties }] = authorizer();
     const functionId = referencedLogicalId(properties?.AuthorizerUri["Fn::Join"][1][3])!;
-    const permissions = resourcesOfType(live, "AWS::Lambda::Permission").filter(([, permission]) => mentions(permission.Properties?.FunctionName, functionId));
+    const permissions = resourcesOfType(synthesized.live, "AWS::Lambda::Permission").filter(([, permission]) => mentions(permission.Properties?.FunctionName, functionId));
     expect(permissions).toHaveLength(1);
     const [, permission] = permissions[0]!;
     expect(permission.Properties).toMatchObject({ Action: "lambda:InvokeFunction", Principal: "apigateway.amazonaws.com" });
@@ -135,21 +126,21 @@ describe("LiveApi: the WebSocket API", () => {
   });
 
   test("gives the authorizer function the Cognito issuer and app client, and nothing else", () => {
-    const [, fn] = functionByHandler(live, liveApi.authorizer.handler);
+    const [, fn] = functionByHandler(synthesized.live, liveApi.authorizer.handler);
     const variables = fn.Properties?.Environment.Variables;
     expect(Object.keys(variables).sort()).toEqual([...baseVariables, "HAUL_TOKEN_AUDIENCE", "HAUL_TOKEN_ISSUER"].sort());
-    const [poolId] = onlyResourceOfType(auth, "AWS::Cognito::UserPool");
-    const [clientId] = onlyResourceOfType(auth, "AWS::Cognito::UserPoolClient");
+    const [poolId] = onlyResourceOfType(synthesized.auth, "AWS::Cognito::UserPool");
+    const [clientId] = onlyResourceOfType(synthesized.auth, "AWS::Cognito::UserPoolClient");
     expect(variables.HAUL_TOKEN_ISSUER).toEqual({
-      "Fn::Join": ["", [`https://cognito-idp.${testRegion}.`, { Ref: "AWS::URLSuffix" }, "/", importOf(auth, { Ref: poolId })]],
+      "Fn::Join": ["", [`https://cognito-idp.${testRegion}.`, { Ref: "AWS::URLSuffix" }, "/", importOf(synthesized.auth, { Ref: poolId })]],
     });
-    expect(variables.HAUL_TOKEN_AUDIENCE).toEqual(importOf(auth, { Ref: clientId }));
+    expect(variables.HAUL_TOKEN_AUDIENCE).toEqual(importOf(synthesized.auth, { Ref: clientId }));
     expect(fn.Properties?.VpcConfig).toBeUndefined();
-    expect(actionsOf(statementsOf(live, fn))).toEqual(xrayActions);
+    expect(actionsOf(statementsOf(synthesized.live, fn))).toEqual(xrayActions);
   });
 
   test("answers exactly the two-way routes with a route response", () => {
-    const responses = resourcesOfType(live, "AWS::ApiGatewayV2::RouteResponse");
+    const responses = resourcesOfType(synthesized.live, "AWS::ApiGatewayV2::RouteResponse");
     const twoWay = declaredRoutes.filter(([, route]) => route.returnResponse).map(([routeKey]) => routeKey);
     expect(twoWay.sort()).toEqual(["$default", "ping"]);
     expect(responses.map(([, response]) => referencedLogicalId(response.Properties?.RouteId)).sort()).toEqual(twoWay.map((routeKey) => routeOf(routeKey)[0]).sort());
@@ -160,7 +151,7 @@ describe("LiveApi: the WebSocket API", () => {
   });
 
   test.each(declaredRoutes)("gives %s's function exactly the environment and grants of its declared uses, outside the VPC", (_routeKey, route) => {
-    const [, fn] = functionByHandler(live, route.handler);
+    const [, fn] = functionByHandler(synthesized.live, route.handler);
     const uses: readonly FunctionUse[] = route.uses ?? [];
     const variables = fn.Properties?.Environment.Variables;
     const tableVariable = tableNameVariable(tables.liveConnections);
@@ -168,11 +159,11 @@ describe("LiveApi: the WebSocket API", () => {
     expect(variables.POWERTOOLS_SERVICE_NAME).toBe("live");
     expect(fn.Properties?.VpcConfig).toBeUndefined();
 
-    const statements = statementsOf(live, fn);
+    const statements = statementsOf(synthesized.live, fn);
     const expected: unknown[] = [{ Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" }];
     if (uses.includes("liveConnectionsTable")) {
-      const tableArn = importOf(data, { "Fn::GetAtt": [liveConnectionsTableId(), "Arn"] });
-      expect(variables[tableVariable]).toEqual(importOf(data, { Ref: liveConnectionsTableId() }));
+      const tableArn = importOf(synthesized.data, { "Fn::GetAtt": [liveConnectionsTableId(), "Arn"] });
+      expect(variables[tableVariable]).toEqual(importOf(synthesized.data, { Ref: liveConnectionsTableId() }));
       expected.push({
         Effect: "Allow",
         Action: expect.arrayContaining(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
@@ -186,33 +177,18 @@ describe("LiveApi: the WebSocket API", () => {
 
   test("gives no route function execute-api:ManageConnections (SST's WebSocketApi would give it to all)", () => {
     for (const [routeKey] of declaredRoutes) {
-      const actions = actionsOf(statementsOf(live, functionOfRoute(routeKey)));
+      const actions = actionsOf(statementsOf(synthesized.live, functionOfRoute(routeKey)));
       expect({ routeKey, actions: actions.filter((action) => action.startsWith("execute-api:")) }).toEqual({ routeKey, actions: [] });
     }
   });
 
   test("writes access logs with API Gateway's WebSocket fields, never the query string, and no execution logs or data traces", () => {
-    const [logGroupId, logGroup] = onlyResourceOfType(live, "AWS::Logs::LogGroup");
+    const [logGroupId, logGroup] = onlyResourceOfType(synthesized.live, "AWS::Logs::LogGroup");
     expect(logGroup.Properties?.RetentionInDays).toBe(30);
     const properties = stage()[1].Properties!;
     expect(properties.AccessLogSettings.DestinationArn).toEqual({ "Fn::GetAtt": [logGroupId, "Arn"] });
     const format: string = properties.AccessLogSettings.Format;
-    expect(Object.keys(accessLogFields(format))).toEqual([
-      "requestTime",
-      "requestId",
-      "eventType",
-      "routeKey",
-      "status",
-      "integrationRequestId",
-      "integrationStatus",
-      "integrationLatency",
-      "integrationServiceStatus",
-      "ip",
-      "userAgent",
-      "cognitoIdentityId",
-      "connectedAt",
-      "connectionId",
-    ]);
+    expect(Object.keys(accessLogFields(format))).toEqual([...webSocketAccessLogFields]);
     // Nothing of the request itself: no query string (the token), headers, body or path.
     for (const variable of Object.values(accessLogFields(format))) expect(variable).toMatch(/^\$context\.[A-Za-z.]+$/);
     expect(format).not.toMatch(/querystring|\$request|\$input|header|path|authorizer/i);
@@ -220,7 +196,7 @@ describe("LiveApi: the WebSocket API", () => {
   });
 
   test("outputs LiveApiUrl (wss://) and LiveApiCallbackUrl (https://) of its stage, as the local cloud does", () => {
-    const outputs = live.toJSON().Outputs;
+    const outputs = synthesized.live.toJSON().Outputs;
     const urlOf = (scheme: string) => ({ "Fn::Join": ["", [`${scheme}://`, { Ref: api()[0] }, `.execute-api.${testRegion}.`, { Ref: "AWS::URLSuffix" }, "/test"]] });
     expect(outputs.LiveApiUrl.Value).toEqual(urlOf("wss"));
     expect(outputs.LiveApiCallbackUrl.Value).toEqual(urlOf("https"));
@@ -229,7 +205,7 @@ describe("LiveApi: the WebSocket API", () => {
 
 describe("Data: the LiveApi's connections table", () => {
   test("finds a user's connections by the byUser index and expires items by expiresAt", () => {
-    const table = data.toJSON().Resources[liveConnectionsTableId()];
+    const table = synthesized.data.toJSON().Resources[liveConnectionsTableId()];
     expect(table.Properties).toMatchObject({
       KeySchema: [{ AttributeName: "connectionId", KeyType: "HASH" }],
       TimeToLiveSpecification: { AttributeName: "expiresAt", Enabled: true },
@@ -245,7 +221,7 @@ describe("execute-api across the whole app", () => {
   /** How a later stack names the API; while no stack is granted anything, the LiveApi stack exports no id to name. */
   const liveApiImport = () => {
     try {
-      return importOf(live, { Ref: liveApiId() });
+      return importOf(synthesized.live, { Ref: liveApiId() });
     } catch {
       return "an import of the LiveApi's id (none yet: no later stack has been granted ManageConnections)";
     }

@@ -5,7 +5,7 @@
  * its family, push on the LiveApi's @connections, nothing else); the Search stack's set-up maps its functions to their declared access.
  */
 import type { Template } from "aws-cdk-lib/assertions";
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import {
   declaredFunctionName,
   driverNotifications,
@@ -20,7 +20,7 @@ import { Messaging } from "../Messaging.js";
 import { NotificationApi } from "../NotificationApi.js";
 import { Search } from "../Search.js";
 import { searchRoleName, searchUserRoleName } from "../search-access.js";
-import { listHttpApiRouteKeys, synthesizeApp, type SynthesizedApp } from "./support/synth-app.js";
+import { listHttpApiRouteKeys, synthesizeBeforeAll } from "./support/synth-app.js";
 import {
   functionByHandler,
   importOf,
@@ -32,37 +32,25 @@ import {
   type PolicyStatement,
 } from "./support/template-queries.js";
 
-let synthesized: SynthesizedApp;
-let notification: Template;
-let messaging: Template;
-let data: Template;
-let search: Template;
-
-beforeAll(async () => {
-  synthesized = await synthesizeApp({ stage: "test" });
-  notification = synthesized.template(NotificationApi);
-  messaging = synthesized.template(Messaging);
-  data = synthesized.template(Data);
-  search = synthesized.template(Search);
-}, 180_000);
+const synthesized = synthesizeBeforeAll({ notification: NotificationApi, messaging: Messaging, data: Data, search: Search });
 
 const consumerName = declaredFunctionName(driverNotifications.queueName, "consumer");
-const consumer = () => functionByHandler(notification, driverNotificationsConsumer.handler);
+const consumer = () => functionByHandler(synthesized.notification, driverNotificationsConsumer.handler);
 const queueNamed = (name: string) => {
-  const found = resourcesOfType(messaging, "AWS::SQS::Queue").filter(([, queue]) => queue.Properties?.QueueName === `test-haul-${name}`);
+  const found = resourcesOfType(synthesized.messaging, "AWS::SQS::Queue").filter(([, queue]) => queue.Properties?.QueueName === `test-haul-${name}`);
   expect(found).toHaveLength(1);
   return found[0]!;
 };
-const tableId = (name: string) => resourcesOfType(data, "AWS::DynamoDB::Table").find(([, table]) => table.Properties?.TableName === `test-haul-${name}`)![0];
-const statementsOf = (fnId: string) => rolePolicyStatements(notification, referencedLogicalId(notification.toJSON().Resources[fnId].Properties.Role)!);
+const tableId = (name: string) => resourcesOfType(synthesized.data, "AWS::DynamoDB::Table").find(([, table]) => table.Properties?.TableName === `test-haul-${name}`)![0];
+const statementsOf = (fnId: string) => rolePolicyStatements(synthesized.notification, referencedLogicalId(synthesized.notification.toJSON().Resources[fnId].Properties.Role)!);
 const actionsOf = (statement: PolicyStatement) => [statement.Action].flat();
 
 describe("NotificationApi: the queue's consumer", () => {
   test("is an SQS event source on the driver-notification queue that reports batch item failures", () => {
-    const [, mapping] = onlyResourceOfType(notification, "AWS::Lambda::EventSourceMapping");
+    const [, mapping] = onlyResourceOfType(synthesized.notification, "AWS::Lambda::EventSourceMapping");
     const [queueId] = queueNamed(driverNotifications.queueName);
     expect(mapping.Properties).toMatchObject({
-      EventSourceArn: importOf(messaging, { "Fn::GetAtt": [queueId, "Arn"] }),
+      EventSourceArn: importOf(synthesized.messaging, { "Fn::GetAtt": [queueId, "Arn"] }),
       FunctionName: { Ref: consumer()[0] },
       FunctionResponseTypes: ["ReportBatchItemFailures"],
       BatchSize: driverNotificationsConsumer.batchSize,
@@ -73,19 +61,19 @@ describe("NotificationApi: the queue's consumer", () => {
   test("runs for at most a sixth of the queue's visibility timeout; a message moves to the DLQ after five receives", () => {
     const [, fn] = consumer();
     const [, queue] = queueNamed(driverNotifications.queueName);
-    const [, mapping] = onlyResourceOfType(notification, "AWS::Lambda::EventSourceMapping");
+    const [, mapping] = onlyResourceOfType(synthesized.notification, "AWS::Lambda::EventSourceMapping");
     expect(fn.Properties?.Timeout).toBe(driverNotificationsConsumer.timeoutSeconds);
     expect(queue.Properties?.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Properties?.Timeout + (mapping.Properties?.MaximumBatchingWindowInSeconds ?? 0));
     expect(queue.Properties?.RedrivePolicy.maxReceiveCount).toBe(5);
   });
 
   test("raises an alarm as soon as the DLQ holds a message", () => {
-    const [, alarm] = onlyResourceOfType(notification, "AWS::CloudWatch::Alarm");
+    const [, alarm] = onlyResourceOfType(synthesized.notification, "AWS::CloudWatch::Alarm");
     const [deadLetterId] = queueNamed(driverNotifications.deadLetterQueueName);
     expect(alarm.Properties).toMatchObject({
       Namespace: "AWS/SQS",
       MetricName: "ApproximateNumberOfMessagesVisible",
-      Dimensions: [{ Name: "QueueName", Value: importOf(messaging, { "Fn::GetAtt": [deadLetterId, "QueueName"] }) }],
+      Dimensions: [{ Name: "QueueName", Value: importOf(synthesized.messaging, { "Fn::GetAtt": [deadLetterId, "QueueName"] }) }],
       Statistic: "Maximum",
       Period: 60,
       ComparisonOperator: "GreaterThanThreshold",
@@ -102,7 +90,7 @@ describe("NotificationApi: the queue's consumer", () => {
       const actions = actionsOf(statement);
       if (statement.Resource === "*") return `any: ${actions.sort().join(",")}`;
       if (actions.every((action) => action.startsWith("sqs:"))) {
-        expect(statement.Resource).toEqual(importOf(messaging, { "Fn::GetAtt": [queueId, "Arn"] }));
+        expect(statement.Resource).toEqual(importOf(synthesized.messaging, { "Fn::GetAtt": [queueId, "Arn"] }));
         return `sqs: ${actions.sort().join(",")}`;
       }
       if (actions.every((action) => action.startsWith("dynamodb:"))) {
@@ -146,26 +134,26 @@ describe("NotificationApi: the queue's consumer", () => {
     );
     expect(fn.Properties?.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe("notification");
     expect(fn.Properties?.VpcConfig).toBeDefined();
-    const role = notification.toJSON().Resources[referencedLogicalId(fn.Properties?.Role)!];
+    const role = synthesized.notification.toJSON().Resources[referencedLogicalId(fn.Properties?.Role)!];
     expect(role.Properties.RoleName).toBe(searchUserRoleName(synthesized.app, consumerName));
   });
 });
 
 describe("NotificationApi: the HTTP API", () => {
   test("serves exactly the declared routes, each behind the JWT authorizer, each function reaching OpenSearch alone", () => {
-    expect(listHttpApiRouteKeys(notification)).toEqual(Object.keys(notificationApi.routes).sort());
+    expect(listHttpApiRouteKeys(synthesized.notification)).toEqual(Object.keys(notificationApi.routes).sort());
     for (const [routeKey, route] of Object.entries<RouteDeclaration>(notificationApi.routes)) {
-      notification.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: routeKey, AuthorizationType: "JWT" });
-      const [fnId, fn] = functionByHandler(notification, route.handler);
+      synthesized.notification.hasResourceProperties("AWS::ApiGatewayV2::Route", { RouteKey: routeKey, AuthorizationType: "JWT" });
+      const [fnId, fn] = functionByHandler(synthesized.notification, route.handler);
       const actions = statementsOf(fnId).flatMap(actionsOf);
       expect(actions.filter((action) => !action.startsWith("es:ESHttp") && !action.startsWith("xray:")), routeKey).toEqual([]);
       expect(fn.Properties?.Environment.Variables.POWERTOOLS_SERVICE_NAME).toBe("notification");
     }
-    expect(Object.keys(notification.toJSON().Outputs)).toContain(`${notificationApi.name}Url`);
+    expect(Object.keys(synthesized.notification.toJSON().Outputs)).toContain(`${notificationApi.name}Url`);
   });
 
   test("has the Search set-up map each of its functions to exactly its declared access to the message family", () => {
-    const { grants } = JSON.parse(joined(onlyResourceOfType(search, "Custom::SSTScript")[1].Properties?.UserParams)) as {
+    const { grants } = JSON.parse(joined(onlyResourceOfType(synthesized.search, "Custom::SSTScript")[1].Properties?.UserParams)) as {
       grants: Array<{ roleName: string; indexPermissions: unknown }>;
     };
     const family = ["reservation-messages", "reservation-messages-*"];

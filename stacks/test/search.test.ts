@@ -7,14 +7,14 @@
 import type { Template } from "aws-cdk-lib/assertions";
 import { readdirSync } from "node:fs";
 import path from "node:path";
-import { beforeAll, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { declaredFunctionName, declaredFunctions, reservationApi, searchUsers } from "../../packages/functions/src/declarations.js";
 import { hashDirectory } from "../hash-directory.js";
 import { Network } from "../Network.js";
 import { ReservationApi } from "../ReservationApi.js";
 import { Search } from "../Search.js";
 import { searchRoleName, searchUserRoleName } from "../search-access.js";
-import { synthesizeApp, testAccount, testRegion, type SynthesizedApp } from "./support/synth-app.js";
+import { synthesizeBeforeAll, testAccount, testRegion } from "./support/synth-app.js";
 import {
   functionByHandler,
   importOf,
@@ -31,21 +31,11 @@ const setUpHandler = "packages/functions/src/search/set-up-search.handler";
 const healthRoute = reservationApi.routes["GET /health"];
 const esHttpActions = ["es:ESHttpDelete", "es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPatch", "es:ESHttpPost", "es:ESHttpPut"];
 
-let synthesized: SynthesizedApp;
-let search: Template;
-let network: Template;
-let api: Template;
+const synthesized = synthesizeBeforeAll({ search: Search, network: Network, api: ReservationApi });
 
-beforeAll(async () => {
-  synthesized = await synthesizeApp({ stage: "test" });
-  search = synthesized.template(Search);
-  network = synthesized.template(Network);
-  api = synthesized.template(ReservationApi);
-}, 180_000);
-
-const domain = () => onlyResourceOfType(search, "AWS::OpenSearchService::Domain");
-const setUpFunction = () => functionByHandler(search, setUpHandler);
-const script = () => onlyResourceOfType(search, "Custom::SSTScript");
+const domain = () => onlyResourceOfType(synthesized.search, "AWS::OpenSearchService::Domain");
+const setUpFunction = () => functionByHandler(synthesized.search, setUpHandler);
+const script = () => onlyResourceOfType(synthesized.search, "Custom::SSTScript");
 const domainArn = () => ({ "Fn::GetAtt": [domain()[0], "Arn"] });
 
 /** A `Fn::Join` read back as one string, references spelled `<AWS::Partition>`, `<LogicalId.Attribute>` or `<import:ExportName>`. */
@@ -79,10 +69,10 @@ describe("Search: the domain", () => {
     expect(properties.EngineVersion).toBe("OpenSearch_2.19");
     expect(properties.ClusterConfig).toMatchObject({ ZoneAwarenessEnabled: true, ZoneAwarenessConfig: { AvailabilityZoneCount: 2 } });
 
-    const isolated = resourcesOfType(network, "AWS::EC2::Subnet").filter(([, subnet]) =>
+    const isolated = resourcesOfType(synthesized.network, "AWS::EC2::Subnet").filter(([, subnet]) =>
       subnet.Properties?.Tags?.some((tag: { Key: string; Value: string }) => tag.Key === "aws-cdk:subnet-type" && tag.Value === "Isolated"),
     );
-    expect(properties.VPCOptions.SubnetIds).toEqual(isolated.map(([id]) => importOf(network, { Ref: id })));
+    expect(properties.VPCOptions.SubnetIds).toEqual(isolated.map(([id]) => importOf(synthesized.network, { Ref: id })));
     expect(new Set(isolated.map(([, subnet]) => subnet.Properties?.AvailabilityZone))).toEqual(new Set([`${testRegion}a`, `${testRegion}b`]));
   });
 
@@ -95,11 +85,11 @@ describe("Search: the domain", () => {
   });
 
   test("sits behind a security group of its own that admits the functions' group on 443 and nothing else", () => {
-    const [groupId, group] = onlyResourceOfType(search, "AWS::EC2::SecurityGroup");
+    const [groupId, group] = onlyResourceOfType(synthesized.search, "AWS::EC2::SecurityGroup");
     expect(domain()[1].Properties?.VPCOptions.SecurityGroupIds).toEqual([{ "Fn::GetAtt": [groupId, "GroupId"] }]);
     // CDK's placeholder for "no egress": the domain opens no connection of its own.
     expect(group.Properties?.SecurityGroupEgress).toEqual([expect.objectContaining({ CidrIp: "255.255.255.255/32", Description: "Disallow all traffic" })]);
-    const ingress = resourcesOfType(search, "AWS::EC2::SecurityGroupIngress").map(([, rule]) => rule.Properties);
+    const ingress = resourcesOfType(synthesized.search, "AWS::EC2::SecurityGroupIngress").map(([, rule]) => rule.Properties);
     expect(ingress).toEqual([
       expect.objectContaining({
         GroupId: { "Fn::GetAtt": [groupId, "GroupId"] },
@@ -139,13 +129,13 @@ describe("Search: the domain", () => {
     const logGroups = Object.values(publishing).map((log) => {
       expect(log.Enabled).toBe(true);
       const groupId = referencedLogicalId(log.CloudWatchLogsLogGroupArn)!;
-      expect(search.toJSON().Resources[groupId].Properties.RetentionInDays).toBeGreaterThan(0);
+      expect(synthesized.search.toJSON().Resources[groupId].Properties.RetentionInDays).toBeGreaterThan(0);
       return groupId;
     });
     expect(new Set(logGroups).size).toBe(3);
-    expect(new Set(resourcesOfType(search, "AWS::Logs::LogGroup").map(([id]) => id))).toEqual(new Set(logGroups));
+    expect(new Set(resourcesOfType(synthesized.search, "AWS::Logs::LogGroup").map(([id]) => id))).toEqual(new Set(logGroups));
 
-    const [policyId, logsPolicy] = onlyResourceOfType(search, "AWS::Logs::ResourcePolicy");
+    const [policyId, logsPolicy] = onlyResourceOfType(synthesized.search, "AWS::Logs::ResourcePolicy");
     const document = JSON.parse(joined(logsPolicy.Properties?.PolicyDocument));
     expect(document.Statement).toEqual([
       {
@@ -160,7 +150,7 @@ describe("Search: the domain", () => {
       },
     ]);
     // The policy exists before the domain starts publishing to the groups.
-    expect(search.toJSON().Resources[domainId].DependsOn).toContain(policyId);
+    expect(synthesized.search.toJSON().Resources[domainId].DependsOn).toContain(policyId);
   });
 
   test("is small and removable outside production: two t3.small data nodes, no dedicated masters, 10 GiB gp3", () => {
@@ -175,14 +165,14 @@ describe("Search: the domain", () => {
   });
 
   test("needs no custom resource of CDK's (a Lambda function) for its access or log policies", () => {
-    const handlers = resourcesOfType(search, "AWS::Lambda::Function").map(([, fn]) => String(fn.Properties?.Handler));
+    const handlers = resourcesOfType(synthesized.search, "AWS::Lambda::Function").map(([, fn]) => String(fn.Properties?.Handler));
     // SST's own custom-resource handler and Script runner, and the set-up.
     expect(handlers.filter((handler) => handler.startsWith("packages/"))).toEqual([setUpHandler]);
     expect(handlers).toHaveLength(3);
   });
 
   test("outputs its name and URL", () => {
-    expect(Object.keys(search.toJSON().Outputs)).toEqual(expect.arrayContaining(["SearchDomainName", "SearchUrl"]));
+    expect(Object.keys(synthesized.search.toJSON().Outputs)).toEqual(expect.arrayContaining(["SearchDomainName", "SearchUrl"]));
   });
 });
 
@@ -205,7 +195,7 @@ describe("Search: the set-up on deploy", () => {
 
   test("may do es:ESHttp* on the domain and its paths, and nothing else but tracing", () => {
     const [, fn] = setUpFunction();
-    const statements = rolePolicyStatements(search, referencedLogicalId(fn.Properties?.Role)!);
+    const statements = rolePolicyStatements(synthesized.search, referencedLogicalId(fn.Properties?.Role)!);
     expect(esStatements(statements)).toEqual([
       { Effect: "Allow", Action: expect.arrayContaining(esHttpActions), Resource: [domainArn(), { "Fn::Join": ["", [domainArn(), "/*"]] }] },
     ]);
@@ -242,8 +232,8 @@ describe("Search: the set-up on deploy", () => {
 });
 
 describe("Search: the functions that use it", () => {
-  const healthFunction = () => functionByHandler(api, healthRoute.handler);
-  const healthRole = () => api.toJSON().Resources[referencedLogicalId(healthFunction()[1].Properties?.Role)!];
+  const healthFunction = () => functionByHandler(synthesized.api, healthRoute.handler);
+  const healthRole = () => synthesized.api.toJSON().Resources[referencedLogicalId(healthFunction()[1].Properties?.Role)!];
 
   test("give the health function's role the fixed name the set-up maps", () => {
     expect(healthRole().Properties.RoleName).toBe(searchUserRoleName(synthesized.app, declaredFunctionName(reservationApi.name, "GET /health")));
@@ -253,8 +243,8 @@ describe("Search: the functions that use it", () => {
   });
 
   test("grant the health function every es:ESHttp action on the domain and its paths only: no es:*, no * resource", () => {
-    const statements = rolePolicyStatements(api, referencedLogicalId(healthFunction()[1].Properties?.Role)!);
-    const arn = importOf(search, domainArn());
+    const statements = rolePolicyStatements(synthesized.api, referencedLogicalId(healthFunction()[1].Properties?.Role)!);
+    const arn = importOf(synthesized.search, domainArn());
     expect(esStatements(statements)).toHaveLength(1);
     const [statement] = esStatements(statements);
     expect([statement!.Action].flat().sort()).toEqual(esHttpActions);
@@ -268,7 +258,7 @@ describe("Search: the functions that use it", () => {
   test("point the health function at the domain over HTTPS with SigV4, from inside the VPC", () => {
     const [, fn] = healthFunction();
     const variables = fn.Properties?.Environment.Variables;
-    const endpoint = importOf(search, { "Fn::GetAtt": [domain()[0], "DomainEndpoint"] })["Fn::ImportValue"];
+    const endpoint = importOf(synthesized.search, { "Fn::GetAtt": [domain()[0], "DomainEndpoint"] })["Fn::ImportValue"];
     expect(joined(variables.HAUL_OPENSEARCH_URL)).toBe(`https://<import:${endpoint}>`);
     expect(variables.HAUL_OPENSEARCH_AUTH).toBe("aws-sigv4");
     expect(mentions(fn.Properties?.VpcConfig?.SecurityGroupIds, "FunctionSecurityGroup")).toBe(true);

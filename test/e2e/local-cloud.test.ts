@@ -140,8 +140,9 @@ describe("the local cloud, from outside", () => {
   it("answers the public health check", async () => {
     const response = await fetch(`${apiUrl()}/health`);
     expect(response.status).toBe(200);
-    const report = await response.json();
-    expect(report.dependencies.replica.status).toBe("up");
+    const report = (await response.json()) as { dependencies: Record<string, { status: string }> };
+    expect(report.dependencies.replica?.status).toBe("up");
+    expect(report.dependencies.opensearch?.status).toBe("up");
   });
 
   it("serves an authenticated route to a caller with a minted token", async () => {

@@ -4,36 +4,25 @@
  * takes the messages from the local queue, pushes each to the driver's WebSocket and stores it in
  * OpenSearch; the driver reads and marks them on the NotificationApi, on its own port.
  */
-import { mkdtemp, rm } from "node:fs/promises";
 import { randomInt, randomUUID } from "node:crypto";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import WebSocket from "ws";
 import type { Client } from "@opensearch-project/opensearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedisClient } from "@haul/core/cache/redis-client";
 import { closePools } from "@haul/core/db/pools";
 import { closeSearchClient } from "@haul/core/search/search-client";
-import { startLocalCloud, type LocalCloud } from "../../packages/local/src/main.js";
-import { loadOrCreateSigningKey } from "../../packages/local/src/identity/signing-key.js";
-import { mintToken } from "../../packages/local/src/identity/mint-token.js";
 import { send } from "../../packages/local/test/fixtures/http-client.js";
+import { startTestCloud, type TestCloud } from "../support/test-cloud.js";
 import { migrateTestDatabase } from "../../packages/core/test/support/database.js";
 import { createTestCustomer, createTestDriver, removeTestPeople, requestBody, windowAt } from "../../packages/core/test/support/reservations.js";
 import { createTestClient } from "../../packages/core/test/search/support.js";
 import { deleteMessageIndices, prepareMessageIndices } from "../../packages/core/test/notification/support.js";
 
 const savedEnv = { ...process.env };
-let haulDir: string;
-let cloud: LocalCloud;
+let cloud: TestCloud;
 let search: Client;
 let customerId: string;
 let driverId: string;
-
-async function token(role: "customer" | "driver" | "operator", sub: string): Promise<string> {
-  const signingKey = await loadOrCreateSigningKey(path.join(haulDir, "identity"));
-  return mintToken({ role, sub, issuer: cloud.outputs.IssuerUrl!, signingKey });
-}
 
 async function until<T>(probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -51,14 +40,7 @@ beforeAll(async () => {
   await prepareMessageIndices(search);
   customerId = await createTestCustomer();
   driverId = await createTestDriver();
-  haulDir = await mkdtemp(path.join(tmpdir(), "haul-notification-"));
-  cloud = await startLocalCloud({
-    haulDir,
-    quiet: true,
-    fresh: true,
-    ports: { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0 },
-    stepFunctions: { retryIntervalScale: 0.001 },
-  });
+  cloud = await startTestCloud("notification");
 });
 
 afterAll(async () => {
@@ -70,18 +52,17 @@ afterAll(async () => {
   await closeSearchClient();
   await closePools();
   await closeRedisClient();
-  await rm(haulDir, { recursive: true, force: true });
 });
 
 describe("driver notifications in the local cloud", () => {
   it("pushes the confirmation and the cancellation to the driver's app and keeps both in the history", async () => {
-    const app = new WebSocket(`${cloud.outputs.LiveApiUrl}?token=${await token("driver", driverId)}`);
+    const app = new WebSocket(`${cloud.outputs.LiveApiUrl}?token=${await cloud.token("driver", driverId)}`);
     const frames: any[] = [];
     app.on("message", (data: Buffer) => frames.push(JSON.parse(data.toString("utf8"))));
     await new Promise((resolve, reject) => app.once("open", resolve).once("error", reject));
 
     try {
-      const customer = { authorization: `Bearer ${await token("customer", customerId)}`, "content-type": "application/json" };
+      const customer = { authorization: `Bearer ${await cloud.token("customer", customerId)}`, "content-type": "application/json" };
       const accepted = await send(`${cloud.outputs.ReservationApiUrl}/reservations`, {
         method: "POST",
         headers: customer,
@@ -99,7 +80,7 @@ describe("driver notifications in the local cloud", () => {
         message: { type: "reservation-confirmed", reservationId, driverId, pickup: { address: "Alexanderplatz 1, 10178 Berlin" }, cargo: { description: "Two pallets of books" } },
       });
 
-      const driver = { authorization: `Bearer ${await token("driver", driverId)}` };
+      const driver = { authorization: `Bearer ${await cloud.token("driver", driverId)}` };
       const messagesUrl = `${cloud.outputs.NotificationApiUrl}/drivers/${driverId}/messages`;
       const unread = await until(async () => {
         const page = (await send(`${messagesUrl}?unread=true&reservationId=${reservationId}`, { headers: driver })).json<{ items: Array<{ eventId: string }> }>();
@@ -122,9 +103,9 @@ describe("driver notifications in the local cloud", () => {
       expect(frames.map((frame) => frame.message.eventId)).toEqual([`${reservationId}:reservation-confirmed`, `${reservationId}:reservation-cancelled`]);
 
       // Another driver sees none of it; an operator sees both.
-      const stranger = await send(messagesUrl, { headers: { authorization: `Bearer ${await token("driver", randomUUID())}` } });
+      const stranger = await send(messagesUrl, { headers: { authorization: `Bearer ${await cloud.token("driver", randomUUID())}` } });
       expect(stranger.status).toBe(403);
-      const operator = { authorization: `Bearer ${await token("operator", randomUUID())}` };
+      const operator = { authorization: `Bearer ${await cloud.token("operator", randomUUID())}` };
       const all = await until(async () => {
         const page = (await send(`${cloud.outputs.NotificationApiUrl}/messages?reservationId=${reservationId}`, { headers: operator })).json<{ items: Array<{ type: string }> }>();
         return page.items.length === 2 ? page.items : undefined;

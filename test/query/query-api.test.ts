@@ -4,42 +4,24 @@
  * replica), and sees the workflow's decision once the execution has invalidated the cache.
  */
 import { randomInt } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedisClient } from "@haul/core/cache/redis-client";
 import { closePools } from "@haul/core/db/pools";
 import { demoPeopleWithRole } from "@haul/core/identity/demo-people";
 import { closeQueryCacheClient } from "@haul/core/query/cache-client";
-import { startLocalCloud, type LocalCloud } from "../../packages/local/src/main.js";
-import { loadOrCreateSigningKey } from "../../packages/local/src/identity/signing-key.js";
-import { mintToken } from "../../packages/local/src/identity/mint-token.js";
 import { send } from "../../packages/local/test/fixtures/http-client.js";
+import { startTestCloud, type TestCloud } from "../support/test-cloud.js";
 import { migrateTestDatabase } from "../../packages/core/test/support/database.js";
 import { requestBody, windowAt } from "../../packages/core/test/support/reservations.js";
 
 const savedEnv = { ...process.env };
-let haulDir: string;
-let cloud: LocalCloud;
+let cloud: TestCloud;
 const [customer, otherCustomer] = demoPeopleWithRole("customer");
 const [driver] = demoPeopleWithRole("driver");
 
-async function token(role: "customer" | "driver" | "operator", sub: string): Promise<string> {
-  const signingKey = await loadOrCreateSigningKey(path.join(haulDir, "identity"));
-  return mintToken({ role, sub, issuer: cloud.outputs.IssuerUrl!, signingKey });
-}
-
 beforeAll(async () => {
   await migrateTestDatabase();
-  haulDir = await mkdtemp(path.join(tmpdir(), "haul-query-api-"));
-  cloud = await startLocalCloud({
-    haulDir,
-    quiet: true,
-    fresh: true,
-    ports: { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0 },
-    stepFunctions: { retryIntervalScale: 0.001 },
-  });
+  cloud = await startTestCloud("query-api");
 });
 
 afterAll(async () => {
@@ -48,12 +30,11 @@ afterAll(async () => {
   await closeQueryCacheClient();
   await closePools();
   await closeRedisClient();
-  await rm(haulDir, { recursive: true, force: true });
 });
 
 describe("the QueryApi in the local cloud", () => {
   it("shows a reservation right after POST, then its decision, and hides it from others", async () => {
-    const customerToken = await token("customer", customer!.id);
+    const customerToken = await cloud.token("customer", customer!.id);
     // A window of its own, far out, so earlier runs cannot overlap it.
     const body = requestBody(driver!.id, { window: windowAt(24 * randomInt(30, 300), 2), cargo: { weightKg: 100, description: "A crate" } });
     const accepted = await send(`${cloud.outputs.ReservationApiUrl}/reservations`, {
@@ -79,7 +60,7 @@ describe("the QueryApi in the local cloud", () => {
     const again = await send(url, { headers: auth });
     expect(again.headers["x-cache"]).toBe("hit");
 
-    const stranger = await send(url, { headers: { authorization: `Bearer ${await token("customer", otherCustomer!.id)}` } });
+    const stranger = await send(url, { headers: { authorization: `Bearer ${await cloud.token("customer", otherCustomer!.id)}` } });
     expect(stranger.status).toBe(404);
     expect(stranger.headers["content-type"]).toBe("application/problem+json");
     expect((await send(url)).status).toBe(401);

@@ -33,7 +33,8 @@ import {
 const trackingTable = "local-haul-TrackingSessions";
 let fixture: WorkflowFixture;
 /** Per-test fault injection; every other task runs as it is. */
-let faults: TaskOverrides = {};
+// Tests set a fault per task, so this map is written to, unlike the read-only overrides it feeds.
+let faults: { -readonly [task in keyof TaskOverrides]: TaskOverrides[task] } = {};
 let customerId: string;
 let driverId: string;
 let hour = 0;

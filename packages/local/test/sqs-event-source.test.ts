@@ -11,16 +11,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { resetDocumentClient } from "@haul/core/dynamodb/document-client";
 import { messageFamily } from "@haul/core/notification/message-store";
 import { closeSearchClient } from "@haul/core/search/search-client";
-import { driverNotifications, driverNotificationsConsumer, tableNameVariable, tables } from "@haul/functions/declarations";
+import { driverNotifications, driverNotificationsConsumer } from "@haul/functions/declarations";
 import { callbackUrlVariable } from "@haul/functions/live/push-to-connections";
 import { createTestClient } from "../../core/test/search/support.js";
 import { driverNotification, prepareMessageIndices, testPrefix } from "../../core/test/notification/support.js";
 import { repoRoot } from "../src/config.js";
-import { startDynalite, type RunningDynalite } from "../src/dynamodb/dynalite-server.js";
-import { ensureTables } from "../src/dynamodb/tables.js";
+import type { RunningDynalite } from "../src/dynamodb/dynalite-server.js";
 import { createDriverNotifications, type LocalDriverNotifications } from "../src/sns/driver-notifications.js";
 import { startSqsEventSource, type BatchOutcome, type RunningSqsEventSource, type SqsEventSourceOptions } from "../src/sqs/event-source-mapping.js";
 import type { ReceivedMessage } from "../src/sqs/queue.js";
+import { startConsumerTables } from "./fixtures/consumer-tables.js";
 import { receivedBatches } from "./fixtures/sqs-handlers.js";
 
 const fixture = (name: string) => `packages/local/test/fixtures/sqs-handlers.${name}`;
@@ -140,16 +140,7 @@ describe("the driver-notification consumer on the local topic and queue", () => 
   const savedEnv = { ...process.env };
 
   beforeAll(async () => {
-    dynamodb = await startDynalite({ host: "127.0.0.1", port: 0, inProcess: true });
-    const names = await ensureTables({ endpoint: dynamodb.endpoint, stage: "test", tables: [tables.liveConnections, tables.notificationIdempotency] });
-    Object.assign(process.env, {
-      AWS_REGION: "us-east-1",
-      AWS_ACCESS_KEY_ID: "local",
-      AWS_SECRET_ACCESS_KEY: "local",
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-      [tableNameVariable(tables.liveConnections)]: names[tables.liveConnections.name],
-      [tableNameVariable(tables.notificationIdempotency)]: names[tables.notificationIdempotency.name],
-    });
+    dynamodb = await startConsumerTables();
     // No LiveApi here: the consumer stores and pushes nothing.
     delete process.env[callbackUrlVariable];
     resetDocumentClient();

@@ -14,7 +14,7 @@ import type { CloudAssembly } from "aws-cdk-lib/cx-api";
 import { AwsSolutionsChecks } from "cdk-nag";
 import { App, getStack } from "sst/constructs";
 import { initProject } from "sst/project.js";
-import { afterAll } from "vitest";
+import { afterAll, beforeAll } from "vitest";
 import { httpApis } from "../../../packages/functions/src/declarations.js";
 import config from "../../../sst.config.js";
 
@@ -80,6 +80,45 @@ async function synthesizeOnce(stage: string, nagChecks: boolean): Promise<Synthe
     template: (stack) => Template.fromStack(getStack(stack)),
     templates: () => new Map(assembly.stacks.map((artifact) => [artifact.stackName, Template.fromJSON(artifact.template)])),
   };
+}
+
+/** The app with the templates of the stacks a test file reads, by the names it gave them. */
+export type SynthesizedStacks<Name extends string> = SynthesizedApp & { readonly [Key in Name]: Template };
+
+const appMembers: ReadonlySet<string> = new Set(["app", "assembly", "template", "templates"]);
+
+/**
+ * Synthesizes the app as stage `test` in a beforeAll of the calling test file, and gives the
+ * synthesized app and the templates of `stacks` by the names given, e.g.
+ * `const synthesized = synthesizeBeforeAll({ live: LiveApi })`, then `synthesized.live` in tests.
+ * Read them inside tests and hooks only: before the beforeAll has run there is nothing to read.
+ */
+export function synthesizeBeforeAll<const Stacks extends Record<string, StackFunction>>(stacks: Stacks): SynthesizedStacks<keyof Stacks & string> {
+  for (const name of Object.keys(stacks)) if (appMembers.has(name)) throw new Error(`Name the ${name} stack otherwise: synthesized.${name} is the app's`);
+  let synthesized: SynthesizedApp | undefined;
+  const templates = new Map<string, Template>();
+  beforeAll(async () => {
+    synthesized = await synthesizeApp({ stage: "test" });
+    for (const [name, stack] of Object.entries(stacks)) templates.set(name, synthesized.template(stack));
+  }, 180_000);
+  const ready = (): SynthesizedApp => {
+    if (!synthesized) throw new Error("The app is synthesized in beforeAll: read it inside tests");
+    return synthesized;
+  };
+  const view = {
+    get app() {
+      return ready().app;
+    },
+    get assembly() {
+      return ready().assembly;
+    },
+    template: (stack: StackFunction) => ready().template(stack),
+    templates: () => ready().templates(),
+  };
+  for (const name of Object.keys(stacks)) {
+    Object.defineProperty(view, name, { enumerable: true, get: () => (ready(), templates.get(name)) });
+  }
+  return view as SynthesizedStacks<keyof Stacks & string>;
 }
 
 /** The route keys (`GET /health`, ...) of the one HTTP API in a stack's template, sorted. */

@@ -4,18 +4,13 @@
  * parsed here and named by its key when at fault), a page of messages, and the mark-read command.
  */
 import { z } from "zod";
+import { checkTimeRange, instant, pageSize } from "../query-string.js";
 import { notificationTypes, type NotificationType } from "../reservation/schema.js";
 import { DriverMessageView, EventId } from "./driver-message.js";
 
-export const defaultPageSize = 20;
-export const maxPageSize = 100;
+export { defaultPageSize, maxPageSize } from "../query-string.js";
 /** Messages one mark-read call may name. */
 export const maxMarkedPerCall = 100;
-
-const instant = z.iso
-  .datetime({ offset: true })
-  .transform((value) => new Date(value).toISOString())
-  .describe("ISO-8601 date-time with an offset (encode `+` as %2B), e.g. 2026-12-01T08:00:00Z");
 
 const uuid = z.uuid().transform((id) => id.toLowerCase());
 
@@ -36,18 +31,6 @@ const flag = z
   .enum(["true", "false"], { error: "must be true or false" })
   .transform((text) => text === "true");
 
-const pageSize = z
-  .string()
-  .transform((text, context) => {
-    const size = Number(text);
-    if (!/^\d{1,4}$/.test(text) || size < 1 || size > maxPageSize) {
-      context.addIssue({ code: "custom", message: `must be an integer from 1 to ${maxPageSize}` });
-      return z.NEVER;
-    }
-    return size;
-  })
-  .describe(`Page size, 1 to ${maxPageSize}; default ${defaultPageSize}`);
-
 /** Its form only: whether it continues this very search is known when the search is built. */
 const cursor = z
   .string()
@@ -65,21 +48,14 @@ const filters = {
   cursor: cursor.optional(),
 };
 
-function checkRange(query: { readonly from?: unknown; readonly to?: unknown }, context: z.RefinementCtx): void {
-  // zod runs this even when a time failed its own check; that one was reported already.
-  const utc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-  if (typeof query.from === "string" && typeof query.to === "string" && utc.test(query.from) && utc.test(query.to) && query.from >= query.to)
-    context.addIssue({ code: "custom", path: ["to"], message: "must be after from" });
-}
-
 /** GET /drivers/{id}/messages: one driver's messages. */
-export const DriverMessagesQuery = z.strictObject(filters).superRefine(checkRange);
+export const DriverMessagesQuery = z.strictObject(filters).superRefine(checkTimeRange);
 export type DriverMessagesQuery = z.output<typeof DriverMessagesQuery>;
 
 /** GET /messages: every driver's (operators), optionally one driver's. */
 export const AllMessagesQuery = z
   .strictObject({ ...filters, driverId: uuid.optional().describe("Only this driver's messages") })
-  .superRefine(checkRange);
+  .superRefine(checkTimeRange);
 export type AllMessagesQuery = z.output<typeof AllMessagesQuery>;
 
 /** What a search filters on, whichever route asked. */

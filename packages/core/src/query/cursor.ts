@@ -24,22 +24,36 @@ const formatVersion = 1;
 const Payload = z.tuple([z.literal(formatVersion), z.iso.datetime(), z.uuid(), z.string().regex(/^[A-Za-z0-9_-]{1,16}$/)]);
 
 export function encodeCursor(cursor: Cursor): string {
-  return Buffer.from(JSON.stringify([formatVersion, cursor.start, cursor.id, cursor.filterFingerprint]), "utf8").toString("base64url");
+  return encodeOpaque([formatVersion, cursor.start, cursor.id, cursor.filterFingerprint]);
 }
 
 /** The cursor `text` encodes, or undefined when it is not one of ours. */
 export function decodeCursor(text: string): Cursor | undefined {
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(text)) return undefined;
+  const payload = decodeOpaque(text, Payload, 400);
+  if (!payload) return undefined;
+  const [, start, id, filterFingerprint] = payload;
+  return { start: new Date(start).toISOString(), id: id.toLowerCase(), filterFingerprint };
+}
+
+/** `payload` as an opaque cursor: base64url of its JSON. */
+export function encodeOpaque(payload: unknown): string {
+  return Buffer.from(JSON.stringify(payload), "utf8").toString("base64url");
+}
+
+/**
+ * The payload of an opaque cursor, or undefined unless `text` is base64url of at most `maxLength`
+ * characters, of JSON that `schema` accepts.
+ */
+export function decodeOpaque<Schema extends z.ZodType>(text: string, schema: Schema, maxLength: number): z.output<Schema> | undefined {
+  if (text.length > maxLength || !/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
   let payload: unknown;
   try {
     payload = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
   } catch {
     return undefined;
   }
-  const parsed = Payload.safeParse(payload);
-  if (!parsed.success) return undefined;
-  const [, start, id, filterFingerprint] = parsed.data;
-  return { start: new Date(start).toISOString(), id: id.toLowerCase(), filterFingerprint };
+  const parsed = schema.safeParse(payload);
+  return parsed.success ? parsed.data : undefined;
 }
 
 /** A short digest of the filters a list was asked with; a cursor only continues the same list. */

@@ -5,13 +5,13 @@
  * named by its key, so the API can answer 400 naming it.
  */
 import { z } from "zod";
+import { checkTimeRange, instant, isUtcInstant, pageSize } from "../query-string.js";
 import { maxWindowMs } from "../reservation/schema.js";
 import { ReservationStatus, reservationStatuses } from "../reservation/status.js";
 import { TruckClass } from "../user.js";
 import { decodeCursor, fingerprintFilters, type Cursor } from "./cursor.js";
 
-export const defaultPageSize = 20;
-export const maxPageSize = 100;
+export { defaultPageSize, maxPageSize } from "../query-string.js";
 /** Availability is asked for one reservation's window at a time: the longest window there is. */
 export const maxAvailabilityRangeMs = maxWindowMs;
 
@@ -82,20 +82,10 @@ export const AvailableDrivers = z
   .meta({ id: "AvailableDrivers" });
 export type AvailableDrivers = z.infer<typeof AvailableDrivers>;
 
-/** What `instant` produces; anything else is a value that failed its own check. */
-function isUtc(value: unknown): value is string {
-  return typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(value);
-}
-
 /** The filters a list cursor is bound to: the same list, only further on. */
 export function listFingerprint(filters: { readonly status?: readonly string[] | undefined; readonly from?: string | undefined; readonly to?: string | undefined }): string {
   return fingerprintFilters([filters.status ?? null, filters.from ?? null, filters.to ?? null]);
 }
-
-const instant = z.iso
-  .datetime({ offset: true })
-  .transform((value) => new Date(value).toISOString())
-  .describe("ISO-8601 date-time with an offset (encode `+` as %2B), e.g. 2026-12-01T08:00:00Z");
 
 const statusList = z
   .string()
@@ -109,18 +99,6 @@ const statusList = z
     return statuses as ReservationStatus[];
   })
   .describe(`Only these statuses, comma-separated (${reservationStatuses.join(", ")}); default all`);
-
-const pageSize = z
-  .string()
-  .transform((text, context) => {
-    const size = Number(text);
-    if (!/^\d{1,4}$/.test(text) || size < 1 || size > maxPageSize) {
-      context.addIssue({ code: "custom", message: `must be an integer from 1 to ${maxPageSize}` });
-      return z.NEVER;
-    }
-    return size;
-  })
-  .describe(`Page size, 1 to ${maxPageSize}; default ${defaultPageSize}`);
 
 const cursor = z
   .string()
@@ -144,9 +122,7 @@ export const ListReservationsQuery = z
     cursor: cursor.optional(),
   })
   .superRefine((query, context) => {
-    // zod runs this even when a field failed its own check; that one was reported already.
-    if (isUtc(query.from) && isUtc(query.to) && query.from >= query.to)
-      context.addIssue({ code: "custom", path: ["to"], message: "must be after from" });
+    checkTimeRange(query, context);
     if (typeof query.cursor === "object" && query.cursor.filterFingerprint !== listFingerprint(query))
       context.addIssue({ code: "custom", path: ["cursor"], message: "was issued for other filters (status, from, to)" });
   });
@@ -159,7 +135,7 @@ export const AvailabilityQuery = z
     to: instant.describe("End of the window, exclusive"),
   })
   .superRefine((query, context) => {
-    if (!isUtc(query.from) || !isUtc(query.to)) return;
+    if (!isUtcInstant(query.from) || !isUtcInstant(query.to)) return;
     if (query.from >= query.to) context.addIssue({ code: "custom", path: ["to"], message: "must be after from" });
     else if (Date.parse(query.to) - Date.parse(query.from) > maxAvailabilityRangeMs)
       context.addIssue({ code: "custom", path: ["to"], message: "must be at most 14 days after from" });

@@ -19,7 +19,7 @@
 import type { Client, Types } from "@opensearch-project/opensearch";
 import { z } from "zod";
 import { InvalidInputError } from "../errors.js";
-import { fingerprintFilters } from "../query/cursor.js";
+import { decodeOpaque, encodeOpaque, fingerprintFilters } from "../query/cursor.js";
 
 export type SortValue = string | number | boolean;
 
@@ -74,21 +74,14 @@ const Payload = z.tuple([
 
 /** The cursor continuing `list` after a hit with these sort values. */
 export function encodeSearchCursor(after: readonly SortValue[], list: SearchList): string {
-  return Buffer.from(JSON.stringify([formatVersion, after, fingerprintList(list)]), "utf8").toString("base64url");
+  return encodeOpaque([formatVersion, after, fingerprintList(list)]);
 }
 
 /** The sort values `text` continues after, or undefined when it is not a cursor of `list`. */
 export function decodeSearchCursor(text: string, list: SearchList): readonly SortValue[] | undefined {
-  if (!/^[A-Za-z0-9_-]{1,6000}$/.test(text)) return undefined;
-  let payload: unknown;
-  try {
-    payload = JSON.parse(Buffer.from(text, "base64url").toString("utf8"));
-  } catch {
-    return undefined;
-  }
-  const parsed = Payload.safeParse(payload);
-  if (!parsed.success) return undefined;
-  const [, after, fingerprint] = parsed.data;
+  const payload = decodeOpaque(text, Payload, 6000);
+  if (!payload) return undefined;
+  const [, after, fingerprint] = payload;
   if (fingerprint !== fingerprintList(list) || after.length !== list.sort.length) return undefined;
   return after;
 }

@@ -9,18 +9,18 @@ import WebSocket from "ws";
 import type { Client } from "@opensearch-project/opensearch";
 import { resetDocumentClient } from "@haul/core/dynamodb/document-client";
 import { messageFamily } from "@haul/core/notification/message-store";
-import { liveApi, tableNameVariable, tables } from "@haul/functions/declarations";
+import { liveApi } from "@haul/functions/declarations";
 import { callbackUrlVariable } from "@haul/functions/live/push-to-connections";
 import { resetAwsClients } from "@haul/functions/shared/aws-clients";
 import { localAudience, repoRoot } from "@haul/local/config";
-import { startDynalite, type RunningDynalite } from "@haul/local/dynamodb/dynalite-server";
-import { ensureTables } from "@haul/local/dynamodb/tables";
+import type { RunningDynalite } from "@haul/local/dynamodb/dynalite-server";
 import { mintToken } from "@haul/local/identity/mint-token";
 import { startIdentityServer, type RunningIdentityServer } from "@haul/local/identity/server";
 import { createSigningKey, type SigningKey } from "@haul/local/identity/signing-key";
 import { startWebSocketGateway, type RunningWebSocketGateway } from "@haul/local/websocket/websocket-gateway";
 import { createTestClient } from "../../../core/test/search/support.js";
 import { prepareMessageIndices, testPrefix } from "../../../core/test/notification/support.js";
+import { startConsumerTables } from "../../../local/test/fixtures/consumer-tables.js";
 
 /** A driver's app, connected: every frame it receives, parsed. */
 export interface ConnectedApp {
@@ -42,15 +42,8 @@ export async function startConsumerEnvironment(): Promise<ConsumerEnvironment> {
   const savedEnv = { ...process.env };
   const signingKey: SigningKey = await createSigningKey();
   const identity: RunningIdentityServer = await startIdentityServer({ signingKey, host: "127.0.0.1", port: 0 });
-  const dynamodb: RunningDynalite = await startDynalite({ host: "127.0.0.1", port: 0, inProcess: true });
-  const names = await ensureTables({ endpoint: dynamodb.endpoint, stage: "test", tables: [tables.liveConnections, tables.notificationIdempotency] });
+  const dynamodb: RunningDynalite = await startConsumerTables();
   Object.assign(process.env, {
-    AWS_REGION: "us-east-1",
-    AWS_ACCESS_KEY_ID: "local",
-    AWS_SECRET_ACCESS_KEY: "local",
-    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    [tableNameVariable(tables.liveConnections)]: names[tables.liveConnections.name],
-    [tableNameVariable(tables.notificationIdempotency)]: names[tables.notificationIdempotency.name],
     HAUL_TOKEN_ISSUER: identity.issuer,
     HAUL_TOKEN_AUDIENCE: localAudience,
   });

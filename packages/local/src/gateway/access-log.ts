@@ -1,18 +1,11 @@
 import { createWriteStream } from "node:fs";
 
-/**
- * One JSON access log line per request, with the fields of SST v2's default HTTP API
- * access log format (sst/constructs/util/apiGatewayV2AccessLog.js), so local and cloud
- * logs read alike. Values API Gateway has not got are "-", as in its own logs.
- */
-export interface AccessLogEntry {
+/** The fields SST v2's default HTTP and WebSocket API access log formats share. */
+interface CommonAccessLogFields {
   requestTime: string;
   requestId: string;
-  httpMethod: string;
-  path: string;
   routeKey: string;
   status: number;
-  responseLatency: number;
   integrationRequestId: string;
   integrationStatus: string;
   integrationLatency: string;
@@ -22,22 +15,23 @@ export interface AccessLogEntry {
 }
 
 /**
+ * One JSON access log line per request, with the fields of SST v2's default HTTP API
+ * access log format (sst/constructs/util/apiGatewayV2AccessLog.js), so local and cloud
+ * logs read alike. Values API Gateway has not got are "-", as in its own logs.
+ */
+export interface AccessLogEntry extends CommonAccessLogFields {
+  httpMethod: string;
+  path: string;
+  responseLatency: number;
+}
+
+/**
  * The same for a WebSocket API, one line per CONNECT, MESSAGE and DISCONNECT, with SST v2's
  * default WebSocket fields. None of them holds the query string, so the `$connect` token never
  * reaches this log.
  */
-export interface WebSocketAccessLogEntry {
-  requestTime: string;
-  requestId: string;
+export interface WebSocketAccessLogEntry extends CommonAccessLogFields {
   eventType: "CONNECT" | "MESSAGE" | "DISCONNECT";
-  routeKey: string;
-  status: number;
-  integrationRequestId: string;
-  integrationStatus: string;
-  integrationLatency: string;
-  integrationServiceStatus: string;
-  ip: string;
-  userAgent: string;
   cognitoIdentityId: string;
   connectedAt: string;
   connectionId: string;

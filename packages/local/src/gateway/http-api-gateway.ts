@@ -11,6 +11,7 @@ import { closeServer, listen, readRequestBody, RequestTooLarge, urlHost } from "
 import { formatAccessLogLine, type AccessLogEntry } from "./access-log.js";
 import { actualRequestHeaders, isPreflightRequest, preflightHeaders, withoutCorsHeaders, type CorsConfiguration } from "./cors.js";
 import { buildHttpApiEvent, formatRequestTime, type IncomingRequest } from "./event.js";
+import type { GatewayOptions } from "./gateway-options.js";
 import { createHandlerLoader, invokeHandler } from "./handler-loader.js";
 import { createJwtAuthorizer, type JwtAuthorizerConfig } from "./jwt-authorizer.js";
 import { createLambdaContext } from "./lambda-context.js";
@@ -18,26 +19,12 @@ import { deriveApiId, describeInvocationError, functionNameFor, newTraceId, with
 import { MalformedIntegrationResponse, toGatewayResponse, type GatewayResponse } from "./response.js";
 import { createRouteTable } from "./routes.js";
 
-export interface HttpApiGatewayOptions {
+export interface HttpApiGatewayOptions extends GatewayOptions {
   readonly api: HttpApiDeclaration;
   readonly authorizer: JwtAuthorizerConfig;
   readonly cors?: CorsConfiguration;
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
-  /** Root that handler strings are relative to (the repository root). */
-  readonly root: string;
-  /** Prefix of function names, `<stage>-<app>` as SST names resources, e.g. "local-haul". */
-  readonly resourcePrefix: string;
-  readonly region?: string;
-  readonly accountId?: string;
-  /** SST's defaults: 10 s and 1024 MB. */
-  readonly functionTimeoutSeconds?: number;
-  readonly functionMemorySizeMb?: number;
   /** Receives one JSON line per request; default: stdout. */
   readonly accessLog?: (line: string) => void;
-  /** Receives handler failures (what CloudWatch would show); default: stderr. */
-  readonly errorLog?: (message: string) => void;
 }
 
 export interface RunningHttpApiGateway {

@@ -24,6 +24,7 @@ import type { WebSocketApiDeclaration } from "@haul/functions/declarations";
 import { closeServer, listen, urlHost } from "../http-server.js";
 import { formatAccessLogLine, type WebSocketAccessLogEntry } from "../gateway/access-log.js";
 import { formatRequestTime } from "../gateway/event.js";
+import type { GatewayOptions } from "../gateway/gateway-options.js";
 import { createHandlerLoader, invokeHandler } from "../gateway/handler-loader.js";
 import { createLambdaContext } from "../gateway/lambda-context.js";
 import { deriveApiId, describeInvocationError, functionNameFor, newTraceId, withTimeout } from "../gateway/lambda-invocation.js";
@@ -54,30 +55,16 @@ export const webSocketLimits = {
   maxIntegrationMs: 29_000,
 } as const;
 
-export interface WebSocketGatewayOptions {
+export interface WebSocketGatewayOptions extends GatewayOptions {
   readonly api: WebSocketApiDeclaration;
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
   /** The stage in the URL path, as SST names it after the app's stage: `ws://host:port/<stage>`. */
   readonly stage: string;
-  /** Root that handler strings are relative to (the repository root). */
-  readonly root: string;
-  /** Prefix of function names, `<stage>-<app>` as SST names resources, e.g. "local-haul". */
-  readonly resourcePrefix: string;
-  readonly region?: string;
-  readonly accountId?: string;
-  /** SST's defaults: 10 s and 1024 MB. */
-  readonly functionTimeoutSeconds?: number;
-  readonly functionMemorySizeMb?: number;
   /** Default 10 minutes, as API Gateway. */
   readonly idleTimeoutMs?: number;
   /** Default 2 hours, as API Gateway. */
   readonly maxConnectionMs?: number;
   /** Receives one JSON line per CONNECT, MESSAGE and DISCONNECT; default: stdout. */
   readonly accessLog?: (line: string) => void;
-  /** Receives handler failures (what CloudWatch would show); default: stderr. */
-  readonly errorLog?: (message: string) => void;
 }
 
 export interface RunningWebSocketGateway {
