@@ -44,11 +44,9 @@
  *    replica, Redis, OpenSearch, this bench) from /proc; the cloud's RSS after the run;
  *  - a summary line per run, and the RSS after the connections are closed.
  */
-import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import type { RowDataPacket } from "mysql2/promise";
 import WebSocket from "ws";
 import { resolveMysqlTarget } from "@haul/core/db/connection-config";
 import { closePools, getPrimaryPool } from "@haul/core/db/pools";
@@ -57,8 +55,9 @@ import type { ReservationRequest } from "@haul/core/reservation/reservation";
 import { mintToken } from "@haul/local/identity/mint-token";
 import { loadOrCreateSigningKey } from "@haul/local/identity/signing-key";
 import { readOutputs } from "@haul/local/outputs";
-import { createHttpClient, now, offerAtFixedRate } from "./support/http.js";
-import { cpuSeconds, percentile, pidListeningOn, residentBytes } from "./support/processes.js";
+import { createHttpClient, now, offerAtFixedRate, type HttpClient } from "./support/http.js";
+import { addListeners, cpuSnapshot, cpuTable, percentile, pidListeningOn, residentBytes, type WatchedProcess } from "./support/processes.js";
+import { describeStatuses, postReservation, reservationRequest as benchReservation, reservationStatuses, type PostedReservation } from "./support/reservations.js";
 import { WindowSlots } from "./support/window-slots.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -126,13 +125,7 @@ async function ensureBenchDrivers(count: number): Promise<BenchDriver[]> {
 
 function reservationRequest(slots: WindowSlots<BenchDriver>): ReservationRequest {
   const { driver, start, end } = slots.takeNext();
-  return {
-    driverId: driver.id,
-    pickup: { lat: 52.5208, lon: 13.4094, address: "Alexanderplatz 1, Berlin" },
-    dropoff: { lat: 52.3906, lon: 13.0645, address: "Am Neuen Markt 1, Potsdam" },
-    window: { start: start.toISOString(), end: end.toISOString() },
-    cargo: { weightKg: Math.round(driver.capacityKg * (0.3 + Math.random() * 0.6)), description: "Pallets of machine parts" },
-  };
+  return benchReservation(driver.id, { start, end }, driver.capacityKg);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,11 +232,6 @@ class Receiver {
 // ---------------------------------------------------------------------------------------------
 // Processes: CPU and memory from /proc
 
-interface WatchedProcess {
-  readonly label: string;
-  readonly pid: number;
-}
-
 async function findProcesses(outputs: Record<string, string>): Promise<WatchedProcess[]> {
   const port = (url: string) => Number(new URL(url).port || (url.startsWith("https") ? 443 : 80));
   const cloud = await pidListeningOn(port(outputs.LiveApiCallbackUrl!));
@@ -253,22 +241,15 @@ async function findProcesses(outputs: Record<string, string>): Promise<WatchedPr
   const found: WatchedProcess[] = [{ label: "local cloud (node)", pid: cloud }];
   const primary = await resolveMysqlTarget("primary");
   const replica = await resolveMysqlTarget("replica");
-  for (const [label, listening] of [
+  await addListeners(found, [
     ["dynalite (child)", port(outputs.DynamoDbEndpoint!)],
     ["mariadbd primary", primary.port],
     ["mariadbd replica", replica.port],
     ["redis-server", Number(new URL(process.env.HAUL_REDIS_URL || "redis://127.0.0.1:6379").port || 6379)],
     ["opensearch (java)", port(outputs.SearchUrl!)],
-  ] as const) {
-    const pid = await pidListeningOn(listening);
-    if (pid && !found.some((known) => known.pid === pid)) found.push({ label, pid });
-  }
+  ]);
   found.push({ label: "bench (this process)", pid: process.pid });
   return found;
-}
-
-async function cpuSnapshot(processes: readonly WatchedProcess[]): Promise<Map<number, number>> {
-  return new Map(await Promise.all(processes.map(async (watched) => [watched.pid, await cpuSeconds(watched.pid)] as const)));
 }
 
 async function memoryLine(processes: readonly WatchedProcess[]): Promise<string> {
@@ -282,12 +263,7 @@ async function memoryLine(processes: readonly WatchedProcess[]): Promise<string>
 // ---------------------------------------------------------------------------------------------
 // One run
 
-interface Sample {
-  readonly sentAt: number;
-  acceptedAt?: number;
-  status?: number;
-  reservationId?: string;
-}
+type Sample = PostedReservation;
 
 interface RunFigures {
   readonly offered: number;
@@ -301,11 +277,9 @@ interface RunFigures {
   readonly cloudRss?: number;
 }
 
-let errorsShown = 0;
-
 async function offer(
   seconds: number,
-  context: { api: URL; customerTokens: readonly string[]; slots: WindowSlots<BenchDriver>; http: ReturnType<typeof createHttpClient> },
+  context: { api: URL; customerTokens: readonly string[]; slots: WindowSlots<BenchDriver>; http: HttpClient },
 ): Promise<{ samples: Sample[]; startedAt: number; maxLagMs: number; lastSentDone: number }> {
   const samples: Sample[] = [];
   const url = new URL("/reservations", context.api);
@@ -313,20 +287,7 @@ async function offer(
     const body = JSON.stringify(reservationRequest(context.slots));
     const sample: Sample = { sentAt: now() };
     samples.push(sample);
-    try {
-      const reply = await context.http.send(url, "POST", {
-        authorization: `Bearer ${context.customerTokens[index % context.customerTokens.length]!}`,
-        "content-type": "application/json",
-        "idempotency-key": randomUUID(),
-      }, body);
-      sample.acceptedAt = now();
-      sample.status = reply.status;
-      if (reply.status === 202) sample.reservationId = (JSON.parse(reply.body) as { reservationId: string }).reservationId;
-      else if (errorsShown++ < 3) print(`  ! POST /reservations -> ${reply.status} ${reply.body.slice(0, 300)}`);
-    } catch (error) {
-      sample.status = -1;
-      if (errorsShown++ < 3) print(`  ! POST /reservations failed: ${(error as Error).message}`);
-    }
+    await postReservation(context.http, url, context.customerTokens[index % context.customerTokens.length]!, body, sample);
   });
   return { samples, startedAt, maxLagMs, lastSentDone: now() };
 }
@@ -338,16 +299,6 @@ async function awaitDeliveries(samples: readonly Sample[], receiver: Receiver, l
     for (const id of pending) if (receiver.arrivals.has(id)) pending.delete(id);
     if (pending.size > 0) await sleep(20);
   }
-}
-
-async function reservationStatuses(ids: readonly string[]): Promise<Record<string, number>> {
-  const counts: Record<string, number> = {};
-  const pool = await getPrimaryPool();
-  for (let offset = 0; offset < ids.length; offset += 1000) {
-    const [rows] = await pool.query<RowDataPacket[]>("SELECT status, COUNT(*) AS n FROM reservations WHERE id IN (?) GROUP BY status", [ids.slice(offset, offset + 1000)]);
-    for (const row of rows) counts[String(row.status)] = (counts[String(row.status)] ?? 0) + Number(row.n);
-  }
-  return counts;
 }
 
 /** How many of these reservations' confirmations the history (OpenSearch) holds. */
@@ -408,18 +359,10 @@ async function measuredRun(
   print(`   202 -> on socket     p50 ${ms(fromAccept.p50)}   p99 ${ms(fromAccept.p99)}   max ${ms(fromAccept.max)}`);
   print(`   POST sent -> socket  p50 ${ms(fromSend.p50)}   p99 ${ms(fromSend.p99)}   max ${ms(fromSend.max)}`);
   print(`   acceptance (POST)    p50 ${ms(acceptance.p50)}   p99 ${ms(acceptance.p99)}   max ${ms(acceptance.max)}`);
-  print(`   reservations: ${["CONFIRMED", "REJECTED", "FAILED", "PENDING"].map((status) => `${status} ${statuses[status] ?? 0}`).join(", ")}; confirmations stored in OpenSearch ${stored}`);
+  print(`   reservations: ${describeStatuses(statuses)}; confirmations stored in OpenSearch ${stored}`);
   print(`   CPU (${cpuElapsed.toFixed(1)} s wall, until the last message; 2 cores = 200%)`);
-  const cpu: RunFigures["cpu"] = [];
-  let total = 0;
-  for (const watched of processes) {
-    const used = cpuEnd.get(watched.pid)! - cpuStart.get(watched.pid)!;
-    total += used;
-    const msPerReservation = accepted.length ? (used * 1000) / accepted.length : 0;
-    cpu.push({ label: watched.label, percent: (used / cpuElapsed) * 100, msPerReservation });
-    print(`     ${watched.label.padEnd(22)} pid ${String(watched.pid).padEnd(8)} ${used.toFixed(2).padStart(6)} s  ${((used / cpuElapsed) * 100).toFixed(0).padStart(4)}%   ${msPerReservation.toFixed(2)} ms per reservation`);
-  }
-  print(`     ${"total".padEnd(35)} ${total.toFixed(2).padStart(6)} s  ${((total / cpuElapsed) * 100).toFixed(0).padStart(4)}%   ${((total * 1000) / Math.max(1, accepted.length)).toFixed(2)} ms per reservation`);
+  const { rows: cpu, lines: cpuLines } = cpuTable(processes, cpuStart, cpuEnd, cpuElapsed, accepted.length, "     ");
+  for (const line of cpuLines) print(line);
   print(`   memory after the run: ${await memoryLine(processes)}; connections open ${receiver.open}/${driverCount}, closed unexpectedly ${receiver.unexpectedCloses}`);
   print();
   receiver.duplicates = 0;
@@ -454,7 +397,7 @@ async function main(): Promise<void> {
   const driverTokens = await Promise.all(drivers.map((driver) => mint("driver", driver.id)));
 
   const receiver = new Receiver();
-  const http = createHttpClient(512);
+  const http = createHttpClient({ maxSockets: 512 });
   try {
     print();
     print(`Memory before connecting: ${await memoryLine(processes)}`);

@@ -35,6 +35,7 @@ import { bulk, type BulkOperation } from "@haul/core/search/bulk";
 import { createSearchClient, searchConfigFromEnv, searchIndexName } from "@haul/core/search/search-client";
 import { searchPage, type TotalOrder } from "@haul/core/search/search-cursor";
 import { cpuSeconds, percentile, pidListeningOn, residentBytes } from "./support/processes.js";
+import { seededRandom } from "./support/random.js";
 
 // ---------------------------------------------------------------------------------------------
 // Fixed workload (change these and runs no longer compare)
@@ -81,18 +82,6 @@ const mib = (bytes: number | undefined) => (bytes === undefined ? "n/a" : `${(by
 
 // ---------------------------------------------------------------------------------------------
 // The documents
-
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function seededRandom(initial: number): () => number {
-  let state = initial >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const spanStart = Date.parse("2026-01-01T00:00:00Z");
 const spanMs = spanDays * 86_400_000;

@@ -48,7 +48,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { Agent, request as httpRequest } from "node:http";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Redis } from "ioredis";
@@ -61,7 +60,10 @@ import { keys } from "@haul/core/reservation/query-cache";
 import { mintToken } from "@haul/local/identity/mint-token";
 import { loadOrCreateSigningKey } from "@haul/local/identity/signing-key";
 import { readOutputs } from "@haul/local/outputs";
+import { createHttpClient, now, offerAtFixedRate, type HttpReply } from "./support/http.js";
 import { cpuSeconds, percentile, pidListeningOn } from "./support/processes.js";
+import { seededRandom } from "./support/random.js";
+import { reservationRequest } from "./support/reservations.js";
 import { drivers, WindowSlots } from "./support/window-slots.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -102,23 +104,10 @@ for (const [name, value] of Object.entries({ durationSeconds, warmupSeconds, con
 }
 
 const print = (line = "") => process.stdout.write(line + "\n");
-const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness and the Zipf sampler
-
-/** mulberry32: small, fast, and the same sequence for the same seed. */
-function seededRandom(initial: number): () => number {
-  let state = initial >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 /** Rank 0..n-1 with P(rank k) proportional to 1/(k+1)^s, by binary search over the CDF. */
 function zipfSampler(n: number, s: number): (random: () => number) => number {
@@ -151,49 +140,7 @@ function shuffled<T>(items: readonly T[], random: () => number): T[] {
 // ---------------------------------------------------------------------------------------------
 // HTTP: one keep-alive agent, plain node:http (the client must cost little next to the server)
 
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-interface HttpReply {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
-
-/** Sockets the server closed while idle in the pool fail with ECONNRESET on reuse: such a request is sent once more. */
-let resentAfterReset = 0;
-
-async function send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<HttpReply> {
-  try {
-    return await sendOnce(url, method, headers, body);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ECONNRESET") throw error;
-    resentAfterReset++;
-    return sendOnce(url, method, headers, body);
-  }
-}
-
-function sendOnce(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<HttpReply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
-        agent,
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname + url.search,
-        method,
-        headers: body === undefined ? headers : { ...headers, "content-length": String(Buffer.byteLength(body)) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+const http = createHttpClient({ maxSockets: 256 });
 
 let errorsShown = 0;
 function showError(message: string): void {
@@ -251,7 +198,7 @@ async function mintTokens(cloud: Cloud): Promise<Tokens> {
 }
 
 async function stepFunctions(cloud: Cloud, operation: string, input: object): Promise<Record<string, unknown>> {
-  const reply = await send(
+  const reply = await http.send(
     cloud.stepFunctions,
     "POST",
     { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AWSStepFunctions.${operation}` },
@@ -320,15 +267,8 @@ class Workload {
     const index = this.created++;
     const driver = drivers[index % drivers.length]!;
     const { start, end } = this.slots.take(driver);
-    const capacity = driver.truck!.capacityKg;
-    const body = JSON.stringify({
-      driverId: driver.id,
-      pickup: { lat: 52.5208, lon: 13.4094, address: "Alexanderplatz 1, Berlin" },
-      dropoff: { lat: 52.3906, lon: 13.0645, address: "Am Neuen Markt 1, Potsdam" },
-      window: { start: start.toISOString(), end: end.toISOString() },
-      cargo: { weightKg: Math.round(capacity * (0.3 + random() * 0.6)), description: "Pallets of machine parts" },
-    });
-    const reply = await send(new URL("/reservations", this.cloud.reservationApi), "POST", {
+    const body = JSON.stringify(reservationRequest(driver.id, { start, end }, driver.truck!.capacityKg, random));
+    const reply = await http.send(new URL("/reservations", this.cloud.reservationApi), "POST", {
       authorization: `Bearer ${this.tokens.byCustomer.get(customer.id)}`,
       "content-type": "application/json",
       "idempotency-key": `qbench-${this.runTag}-${index}`,
@@ -419,7 +359,7 @@ class Workload {
     }
     if (!entry) return this.createOne(random);
     entry.writing = true;
-    const reply = await send(new URL(`/reservations/${entry.id}/cancel`, this.cloud.reservationApi), "POST", {
+    const reply = await http.send(new URL(`/reservations/${entry.id}/cancel`, this.cloud.reservationApi), "POST", {
       authorization: `Bearer ${this.tokens.byCustomer.get(entry.customerId)}`,
     });
     if (reply.status !== 202) {
@@ -519,7 +459,7 @@ class Reader {
     const sentAt = now();
     let reply: HttpReply;
     try {
-      reply = await send(new URL(`/reservations/${entry.id}`, this.cloud.queryApi), "GET", this.headers(token, mode));
+      reply = await http.send(new URL(`/reservations/${entry.id}`, this.cloud.queryApi), "GET", this.headers(token, mode));
     } catch (error) {
       recorder.samples.push({ kind: "get", latencyMs: now() - sentAt, status: -1, cache: "-" });
       showError(`GET /reservations/{id} failed: ${(error as Error).message}`);
@@ -543,7 +483,7 @@ class Reader {
     const sentAt = now();
     let reply: HttpReply;
     try {
-      reply = await send(new URL(`/reservations${query}`, this.cloud.queryApi), "GET", this.headers(this.tokens.byCustomer.get(customer.id)!, mode));
+      reply = await http.send(new URL(`/reservations${query}`, this.cloud.queryApi), "GET", this.headers(this.tokens.byCustomer.get(customer.id)!, mode));
     } catch (error) {
       recorder.samples.push({ kind: "list", latencyMs: now() - sentAt, status: -1, cache: "-" });
       showError(`GET /reservations failed: ${(error as Error).message}`);
@@ -592,29 +532,20 @@ async function closedLoop(reader: Reader, workload: Workload, mode: Mode, second
 async function openLoop(reader: Reader, workload: Workload, mode: Mode, rate: number, seconds: number, loopSeed: number): Promise<Recorder & { maxLagMs: number }> {
   const recorder = Object.assign(new Recorder(), { maxLagMs: 0 });
   const random = seededRandom(loopSeed);
-  const total = Math.round(rate * seconds);
-  const interval = 1000 / rate;
   const inFlight: Promise<void>[] = [];
-  let index = 0;
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const current = now();
-      // Every arrival whose time has come leaves now, however the earlier ones fare.
-      while (index < total && recorder.startedAt + index * interval <= current) {
-        recorder.maxLagMs = Math.max(recorder.maxLagMs, current - (recorder.startedAt + index * interval));
-        index++;
-        if (random() < writeFraction) {
-          recorder.writes++;
-          workload.write(random);
-        } else {
-          inFlight.push(reader.read(mode, random, recorder));
-        }
-      }
-      if (index < total) setTimeout(tick, Math.max(0, Math.min(5, recorder.startedAt + index * interval - now())));
-      else resolve();
-    };
-    tick();
+  // Every arrival whose time has come leaves now, however the earlier ones fare.
+  const { startedAt, maxLagMs } = await offerAtFixedRate(rate, seconds, () => {
+    if (random() < writeFraction) {
+      recorder.writes++;
+      workload.write(random);
+      return Promise.resolve();
+    }
+    const read = reader.read(mode, random, recorder);
+    inFlight.push(read);
+    return read;
   });
+  recorder.startedAt = startedAt;
+  recorder.maxLagMs = maxLagMs;
   await Promise.all(inFlight);
   recorder.endedAt = now();
   return recorder;
@@ -731,19 +662,19 @@ async function breakdown(cloud: Cloud, tokens: Tokens, workload: Workload, reade
   const hotUrl = new URL(`/reservations/${hot.id}`, cloud.queryApi);
   const outcomes: Record<string, Record<string, number>> = { hit: {}, bypass: {} };
   const timed = {
-    gateway: await timeSequential(count, () => send(new URL("/bench-no-such-route", cloud.queryApi), "GET", {}).then(expect(404, "an unknown route"))),
+    gateway: await timeSequential(count, () => http.send(new URL("/bench-no-such-route", cloud.queryApi), "GET", {}).then(expect(404, "an unknown route"))),
     authorized: await timeSequential(count, () =>
-      send(new URL("/reservations/not-a-uuid", cloud.queryApi), "GET", { authorization: `Bearer ${ownerToken}` }).then(expect(400, "an invalid id")),
+      http.send(new URL("/reservations/not-a-uuid", cloud.queryApi), "GET", { authorization: `Bearer ${ownerToken}` }).then(expect(400, "an invalid id")),
     ),
     hit: await timeSequential(count, async () => {
-      const reply = await send(hotUrl, "GET", { authorization: `Bearer ${ownerToken}` });
+      const reply = await http.send(hotUrl, "GET", { authorization: `Bearer ${ownerToken}` });
       expect(200, "a cached read")(reply);
       const outcome = String(reply.headers["x-cache"]);
       outcomes.hit![outcome] = (outcomes.hit![outcome] ?? 0) + 1;
     }),
     bypass: await timeSequential(count, async () => {
       if (!reader.bypassHonoured) await redis.del(keys.reservation(hot.id));
-      const reply = await send(hotUrl, "GET", reader.bypassHonoured ? { authorization: `Bearer ${ownerToken}`, "cache-control": "no-cache" } : { authorization: `Bearer ${ownerToken}` });
+      const reply = await http.send(hotUrl, "GET", reader.bypassHonoured ? { authorization: `Bearer ${ownerToken}`, "cache-control": "no-cache" } : { authorization: `Bearer ${ownerToken}` });
       expect(200, "a bypassing read")(reply);
       const outcome = String(reply.headers["x-cache"]);
       outcomes.bypass![outcome] = (outcomes.bypass![outcome] ?? 0) + 1;
@@ -785,9 +716,9 @@ async function detectBypassSupport(cloud: Cloud, tokens: Tokens, workload: Workl
   const url = new URL(`/reservations/${entry.id}`, cloud.queryApi);
   const token = tokens.byCustomer.get(entry.customerId)!;
   // Twice without the header (the second must be a hit), then with it.
-  await send(url, "GET", { authorization: `Bearer ${token}` });
-  const cached = await send(url, "GET", { authorization: `Bearer ${token}` });
-  const bypassed = await send(url, "GET", { authorization: `Bearer ${token}`, "cache-control": "no-cache" });
+  await http.send(url, "GET", { authorization: `Bearer ${token}` });
+  const cached = await http.send(url, "GET", { authorization: `Bearer ${token}` });
+  const bypassed = await http.send(url, "GET", { authorization: `Bearer ${token}`, "cache-control": "no-cache" });
   return cached.headers["x-cache"] === "hit" && bypassed.headers["x-cache"] === "bypass";
 }
 
@@ -829,7 +760,7 @@ async function main(): Promise<void> {
 
   // Warm: every entry once (a long run reaches the same state; a 10 s one would spend itself on cold misses), then the mix.
   await workload.prime(async (entry) => {
-    await send(new URL(`/reservations/${entry.id}`, cloud.queryApi), "GET", { authorization: `Bearer ${tokens.byCustomer.get(entry.customerId)}` });
+    await http.send(new URL(`/reservations/${entry.id}`, cloud.queryApi), "GET", { authorization: `Bearer ${tokens.byCustomer.get(entry.customerId)}` });
   });
   await closedLoop(reader, workload, "cache", warmupSeconds, 1);
 
@@ -870,7 +801,7 @@ async function main(): Promise<void> {
   print(`  p50 / p99 (open loop):    ${ms(cacheOpen.p50)} / ${ms(cacheOpen.p99)} vs ${ms(bypassOpen.p50)} / ${ms(bypassOpen.p99)}: ` +
     `${bypassName}/cache p50 x${(bypassOpen.p50 / cacheOpen.p50).toFixed(2)}, p99 x${(bypassOpen.p99 / cacheOpen.p99).toFixed(2)}`);
   print(`  hit ratio with the cache (measured phases): ${(hitRatio / Math.max(1, cachedReads)).toFixed(3)}`);
-  print(`  requests sent again after a reset keep-alive socket: ${resentAfterReset}`);
+  print(`  requests sent again after a reset keep-alive socket: ${http.resentAfterReset}`);
   print(`  writes: ${workload.writesStarted} started, ${workload.writesClosed} executions seen closed, ${workload.writesRefused} refused`);
   print(`  stale reads after invalidation, with the cache: ${staleWithCache} (of ${checkedWithCache} reads of entries written before them)`);
 
@@ -887,7 +818,7 @@ async function main(): Promise<void> {
   for (const [label, met] of targets) print(`  ${met ? "met   " : "MISSED"} ${label}`);
 
   redis.disconnect();
-  agent.destroy();
+  http.destroy();
   await closePools();
 }
 

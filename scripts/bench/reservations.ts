@@ -38,13 +38,12 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { Agent, request as httpRequest } from "node:http";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { BatchWriteItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { closeRedisClient } from "@haul/core/cache/redis-client";
 import { resolveMysqlTarget } from "@haul/core/db/connection-config";
-import { closePools, getPrimaryPool } from "@haul/core/db/pools";
+import { closePools } from "@haul/core/db/pools";
 import { demoPeopleWithRole, type DemoPerson } from "@haul/core/identity/demo-people";
 import { ReservationCache } from "@haul/core/reservation/query-cache";
 import { Reservation, type ReservationRequest } from "@haul/core/reservation/reservation";
@@ -54,8 +53,9 @@ import { readOutputs } from "@haul/local/outputs";
 import { createDriverNotifications } from "@haul/local/sns/driver-notifications";
 import { measureRunner } from "@haul/local/stepfunctions/measure-runner";
 import { createDynamoDbTaskClient } from "@haul/local/stepfunctions/tasks/dynamodb-task";
-import type { RowDataPacket } from "mysql2/promise";
-import { cpuSeconds, percentile, pidListeningOn } from "./support/processes.js";
+import { createHttpClient, now, offerAtFixedRate } from "./support/http.js";
+import { addListeners, cpuSnapshot, cpuTable, percentile, pidListeningOn, type WatchedProcess } from "./support/processes.js";
+import { describeStatuses, postReservation, reservationRequest as benchReservation, reservationStatuses, type PostedReservation } from "./support/reservations.js";
 import { drivers, WindowSlots } from "./support/window-slots.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -100,44 +100,17 @@ const customers = demoPeopleWithRole("customer");
 
 function reservationRequest(slots: WindowSlots): ReservationRequest {
   const { driver, start, end } = slots.takeNext();
-  const capacity = driver.truck!.capacityKg;
-  return {
-    driverId: driver.id,
-    pickup: { lat: 52.5208, lon: 13.4094, address: "Alexanderplatz 1, Berlin" },
-    dropoff: { lat: 52.3906, lon: 13.0645, address: "Am Neuen Markt 1, Potsdam" },
-    window: { start: start.toISOString(), end: end.toISOString() },
-    cargo: { weightKg: Math.round(capacity * (0.3 + Math.random() * 0.6)), description: "Pallets of machine parts" },
-  };
+  return benchReservation(driver.id, { start, end }, driver.truck!.capacityKg);
 }
 
 // ---------------------------------------------------------------------------------------------
 // HTTP: one keep-alive agent, plain node:http (the client must cost little next to the server)
 
-const agent = new Agent({ keepAlive: true, maxSockets: 512 });
-
-interface HttpReply {
-  readonly status: number;
-  readonly body: string;
-}
-
-function send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<HttpReply> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      { agent, host: url.hostname, port: url.port, path: url.pathname, method, headers: body ? { ...headers, "content-length": String(Buffer.byteLength(body)) } : headers },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-        res.on("error", reject);
-      },
-    );
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+// Without a second try after ECONNRESET: a request on a reset socket counts as failed (status -1).
+const http = createHttpClient({ maxSockets: 512, resendAfterReset: false });
 
 function sfnCall(endpoints: Endpoints, operation: string, input: object): Promise<Record<string, unknown>> {
-  return send(new URL(endpoints.sfn), "POST", { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AWSStepFunctions.${operation}` }, JSON.stringify(input)).then(
+  return http.send(new URL(endpoints.sfn), "POST", { "content-type": "application/x-amz-json-1.0", "x-amz-target": `AWSStepFunctions.${operation}` }, JSON.stringify(input)).then(
     (reply) => {
       if (reply.status !== 200) throw new Error(`${operation} answered ${reply.status}: ${reply.body.slice(0, 200)}`);
       return JSON.parse(reply.body) as Record<string, unknown>;
@@ -148,11 +121,7 @@ function sfnCall(endpoints: Endpoints, operation: string, input: object): Promis
 // ---------------------------------------------------------------------------------------------
 // One reservation and its completion
 
-interface Sample {
-  readonly sentAt: number;
-  acceptedAt?: number;
-  reservationId?: string;
-  status?: number;
+interface Sample extends PostedReservation {
   stopDate?: number;
   executionStatus?: string;
 }
@@ -169,26 +138,10 @@ class Client {
   async reserve(sample: Sample): Promise<Sample> {
     const token = this.tokens[this.count++ % this.tokens.length]!;
     const body = JSON.stringify(reservationRequest(this.slots));
-    try {
-      const reply = await send(new URL("/reservations", this.endpoints.api), "POST", {
-        authorization: `Bearer ${token}`,
-        "content-type": "application/json",
-        "idempotency-key": randomUUID(),
-      }, body);
-      sample.acceptedAt = performance.timeOrigin + performance.now();
-      sample.status = reply.status;
-      if (reply.status === 202) sample.reservationId = (JSON.parse(reply.body) as { reservationId: string }).reservationId;
-      else if (errorsShown++ < 3) print(`  ! POST /reservations -> ${reply.status} ${reply.body.slice(0, 300)}`);
-    } catch (error) {
-      sample.status = -1;
-      if (errorsShown++ < 3) print(`  ! POST /reservations failed: ${(error as Error).message}`);
-    }
+    await postReservation(http, new URL("/reservations", this.endpoints.api), token, body, sample);
     return sample;
   }
 }
-let errorsShown = 0;
-
-const now = () => performance.timeOrigin + performance.now();
 
 /**
  * Follows executions to their stopDate with ListExecutions, newest first, paging only as far
@@ -284,30 +237,13 @@ async function closedLoop(client: Client, endpoints: Endpoints, concurrency: num
 async function openLoop(client: Client, endpoints: Endpoints, rate: number, seconds: number): Promise<PhaseResult & { maxLagMs: number }> {
   const tracker = new CompletionTracker(endpoints);
   const samples: Sample[] = [];
-  const inFlight: Promise<unknown>[] = [];
-  const total = Math.round(rate * seconds);
-  const interval = 1000 / rate;
-  const startedAt = now();
-  let maxLagMs = 0;
-  let index = 0;
   tracker.start();
-  await new Promise<void>((resolve) => {
-    const tick = () => {
-      const current = now();
-      // Every arrival whose time has come is sent now, however the earlier ones fare.
-      while (index < total && startedAt + index * interval <= current) {
-        maxLagMs = Math.max(maxLagMs, current - (startedAt + index * interval));
-        const sample: Sample = { sentAt: now() };
-        samples.push(sample);
-        inFlight.push(client.reserve(sample).then((done) => tracker.add(done)));
-        index++;
-      }
-      if (index < total) setTimeout(tick, Math.max(0, Math.min(5, startedAt + index * interval - now())));
-      else resolve();
-    };
-    tick();
+  // Every arrival whose time has come is sent now, however the earlier ones fare.
+  const { startedAt, maxLagMs } = await offerAtFixedRate(rate, seconds, () => {
+    const sample: Sample = { sentAt: now() };
+    samples.push(sample);
+    return client.reserve(sample).then((done) => tracker.add(done));
   });
-  await Promise.all(inFlight);
   const endedAt = now();
   const lostExecutions = await tracker.stopWhenDrained();
   return { samples, startedAt, endedAt, lostExecutions, maxLagMs };
@@ -331,24 +267,8 @@ function summarize(result: PhaseResult, windowMs: number) {
 
 const ms = (value: number) => `${value.toFixed(1)} ms`;
 
-async function reservationStatuses(samples: readonly Sample[]): Promise<Record<string, number>> {
-  const ids = samples.flatMap((sample) => (sample.reservationId ? [sample.reservationId] : []));
-  const counts: Record<string, number> = {};
-  const pool = await getPrimaryPool();
-  for (let offset = 0; offset < ids.length; offset += 1000) {
-    const [rows] = await pool.query<RowDataPacket[]>("SELECT status, COUNT(*) AS n FROM reservations WHERE id IN (?) GROUP BY status", [ids.slice(offset, offset + 1000)]);
-    for (const row of rows) counts[String(row.status)] = (counts[String(row.status)] ?? 0) + Number(row.n);
-  }
-  return counts;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Processes and their CPU (/proc)
-
-interface WatchedProcess {
-  readonly label: string;
-  readonly pid: number;
-}
 
 async function findProcesses(endpoints: Endpoints): Promise<WatchedProcess[]> {
   const primary = await resolveMysqlTarget("primary");
@@ -357,22 +277,14 @@ async function findProcesses(endpoints: Endpoints): Promise<WatchedProcess[]> {
   const cloud = await pidListeningOn(Number(endpoints.api.port));
   if (!cloud) throw new Error(`Nothing listens on ${endpoints.api.href}: is the local cloud running?`);
   const found: WatchedProcess[] = [{ label: "local cloud (node)", pid: cloud }];
-  const dynalite = await pidListeningOn(Number(new URL(endpoints.dynamodb).port));
-  if (dynalite && dynalite !== cloud) found.push({ label: "dynalite (child)", pid: dynalite });
-  for (const [label, port] of [
+  await addListeners(found, [
+    ["dynalite (child)", Number(new URL(endpoints.dynamodb).port)],
     ["mariadbd primary", primary.port],
     ["mariadbd replica", replica.port],
     ["redis-server", redisPort],
-  ] as const) {
-    const pid = await pidListeningOn(port);
-    if (pid && !found.some((known) => known.pid === pid)) found.push({ label, pid });
-  }
+  ]);
   found.push({ label: "bench client (this)", pid: process.pid });
   return found;
-}
-
-async function cpuSnapshot(processes: readonly WatchedProcess[]): Promise<Map<number, number>> {
-  return new Map(await Promise.all(processes.map(async (watched) => [watched.pid, await cpuSeconds(watched.pid)] as const)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -409,7 +321,7 @@ async function measureSolo(endpoints: Endpoints, tokens: readonly string[], slot
     const url = new URL("/reservations", endpoints.api);
     const cpu = cpuBefore();
     const rate = await forSeconds(soloSeconds, 16, async (index) => {
-      const reply = await send(url, "POST", { authorization: `Bearer ${tokens[index % tokens.length]!}`, "content-type": "application/json" }, "{}");
+      const reply = await http.send(url, "POST", { authorization: `Bearer ${tokens[index % tokens.length]!}`, "content-type": "application/json" }, "{}");
       if (reply.status !== 400) throw new Error(`expected 400, got ${reply.status}`);
     });
     report("gateway + JWT authorizer (POST {} -> 400)", rate, process.cpuUsage(cpu), "16 in flight, HTTP keep-alive");
@@ -588,7 +500,7 @@ async function main(): Promise<void> {
   const cpuEnd = await cpuSnapshot(processes);
   const cpuElapsed = (now() - cpuStartedAt) / 1000;
   const summary = summarize(result, durationSeconds * 1000);
-  const statuses = await reservationStatuses(result.samples);
+  const statuses = await reservationStatuses(result.samples.flatMap((sample) => (sample.reservationId ? [sample.reservationId] : [])));
   const failedExecutions = result.samples.filter((sample) => sample.executionStatus && sample.executionStatus !== "SUCCEEDED").length;
   const completionSpan = (summary.lastStop - result.startedAt) / 1000;
   print(`   sent ${summary.sent}, accepted (202) ${summary.accepted}, not accepted ${summary.refused}; max client lag behind schedule ${ms(result.maxLagMs)}`);
@@ -597,19 +509,12 @@ async function main(): Promise<void> {
   print(`   acceptance  p50 ${ms(percentile(summary.acceptLatencies, 50))}   p99 ${ms(percentile(summary.acceptLatencies, 99))}   max ${ms(percentile(summary.acceptLatencies, 100))}`);
   print(`   completion  p50 ${ms(percentile(summary.completionLatencies, 50))}   p99 ${ms(percentile(summary.completionLatencies, 99))}   max ${ms(percentile(summary.completionLatencies, 100))}`);
   print(
-    `   reservations: ${["CONFIRMED", "REJECTED", "FAILED", "PENDING"].map((status) => `${status} ${statuses[status] ?? 0}`).join(", ")}; executions not SUCCEEDED ${failedExecutions}${result.lostExecutions ? `, never seen closed ${result.lostExecutions}` : ""}`,
+    `   reservations: ${describeStatuses(statuses)}; executions not SUCCEEDED ${failedExecutions}${result.lostExecutions ? `, never seen closed ${result.lostExecutions}` : ""}`,
   );
   print();
 
   print(`3. CPU over the fixed-rate phase (${cpuElapsed.toFixed(1)} s wall, 2 cores = 200%)`);
-  let totalCpu = 0;
-  for (const watched of processes) {
-    const used = cpuEnd.get(watched.pid)! - cpuStart.get(watched.pid)!;
-    totalCpu += used;
-    const perReservation = summary.accepted ? (used * 1000) / summary.accepted : 0;
-    print(`   ${watched.label.padEnd(22)} pid ${String(watched.pid).padEnd(8)} ${used.toFixed(2).padStart(6)} s  ${((used / cpuElapsed) * 100).toFixed(0).padStart(4)}%   ${perReservation.toFixed(2)} ms per reservation`);
-  }
-  print(`   ${"total".padEnd(35)} ${totalCpu.toFixed(2).padStart(6)} s  ${((totalCpu / cpuElapsed) * 100).toFixed(0).padStart(4)}%   ${((totalCpu * 1000) / Math.max(1, summary.accepted)).toFixed(2)} ms per reservation`);
+  for (const line of cpuTable(processes, cpuStart, cpuEnd, cpuElapsed, summary.accepted, "   ").lines) print(line);
   print();
 
   if (!args["no-solo"]) {
@@ -624,7 +529,7 @@ main()
     process.exitCode = 1;
   })
   .finally(async () => {
-    agent.destroy();
+    http.destroy();
     await closePools().catch(() => undefined);
     await closeRedisClient().catch(() => undefined);
   });

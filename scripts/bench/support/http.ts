@@ -2,21 +2,35 @@
  * A benchmark's HTTP client: plain node:http over one keep-alive agent (the client must cost little
  * next to the server), and an open-loop scheduler (arrivals at a fixed rate, whatever the replies do).
  */
-import { Agent, request as httpRequest } from "node:http";
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from "node:http";
 
 export interface HttpReply {
   readonly status: number;
+  readonly headers: IncomingHttpHeaders;
   readonly body: string;
 }
 
 export interface HttpClient {
-  /** Sockets the server closed while idle in the pool fail with ECONNRESET on reuse: such a request is sent once more. */
+  /**
+   * Sockets the server closed while idle in the pool fail with ECONNRESET on reuse: such a request is
+   * sent once more (unless the client was created with `resendAfterReset: false`).
+   */
   send(url: URL, method: string, headers: Record<string, string>, body?: string): Promise<HttpReply>;
+  /** Requests sent once more after ECONNRESET so far. */
+  readonly resentAfterReset: number;
   destroy(): void;
 }
 
-export function createHttpClient(maxSockets = 256): HttpClient {
+export interface HttpClientOptions {
+  /** Sockets of the keep-alive agent (default 256). */
+  readonly maxSockets?: number;
+  /** Send a request once more when its pooled socket fails with ECONNRESET (default true); false: the error is thrown. */
+  readonly resendAfterReset?: boolean;
+}
+
+export function createHttpClient({ maxSockets = 256, resendAfterReset = true }: HttpClientOptions = {}): HttpClient {
   const agent = new Agent({ keepAlive: true, maxSockets });
+  let resent = 0;
   const sendOnce = (url: URL, method: string, headers: Record<string, string>, body?: string) =>
     new Promise<HttpReply>((resolve, reject) => {
       const req = httpRequest(
@@ -31,7 +45,7 @@ export function createHttpClient(maxSockets = 256): HttpClient {
         (res) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }));
           res.on("error", reject);
         },
       );
@@ -43,9 +57,13 @@ export function createHttpClient(maxSockets = 256): HttpClient {
       try {
         return await sendOnce(url, method, headers, body);
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ECONNRESET") throw error;
+        if (!resendAfterReset || (error as NodeJS.ErrnoException).code !== "ECONNRESET") throw error;
+        resent++;
         return sendOnce(url, method, headers, body);
       }
+    },
+    get resentAfterReset() {
+      return resent;
     },
     destroy: () => agent.destroy(),
   };
