@@ -4,15 +4,41 @@
  * them at the local cloud; nothing here knows about local endpoints.
  */
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
+import { KinesisClient, type KinesisClientConfig } from "@aws-sdk/client-kinesis";
 import { SFNClient } from "@aws-sdk/client-sfn";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
 
 let stepFunctions: SFNClient | undefined;
+let kinesis: KinesisClient | undefined;
 /** By callback URL: the @connections API has an endpoint per WebSocket API and stage, not per region. */
 const connectionsClients = new Map<string, ApiGatewayManagementApiClient>();
 
 export function getStepFunctionsClient(): SFNClient {
   stepFunctions ??= new SFNClient({});
   return stepFunctions;
+}
+
+/**
+ * The Kinesis client (AWS_ENDPOINT_URL_KINESIS points it at kinesalite locally). Its SDK retries are
+ * off: `putRecordsReliably` retries failed entries and failed requests itself, and the SDK's own
+ * retries would multiply its attempts. A caller of other operations brings its own retries, or
+ * makes its own client with `createKinesisClient({ maxAttempts })`.
+ */
+export function getKinesisClient(): KinesisClient {
+  kinesis ??= createKinesisClient({ maxAttempts: 1 });
+  return kinesis;
+}
+
+/**
+ * A Kinesis client over HTTP/1.1. The SDK's default handler for Kinesis is HTTP/2 (for
+ * SubscribeToShard, which Haul does not use); kinesalite speaks only HTTP/1.1 and fails it with
+ * ERR_HTTP2_ERROR. Kinesis itself accepts both, so the same client serves AWS and the local cloud.
+ */
+export function createKinesisClient(config: KinesisClientConfig = {}): KinesisClient {
+  return new KinesisClient({
+    requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 10_000 }),
+    ...config,
+  });
 }
 
 /**
@@ -33,6 +59,8 @@ export function getConnectionsClient(callbackUrl: string): ApiGatewayManagementA
 export function resetAwsClients(): void {
   stepFunctions?.destroy();
   stepFunctions = undefined;
+  kinesis?.destroy();
+  kinesis = undefined;
   for (const client of connectionsClients.values()) client.destroy();
   connectionsClients.clear();
 }
