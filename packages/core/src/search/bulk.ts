@@ -145,11 +145,15 @@ export async function bulk(client: Client, operations: readonly BulkOperation[],
       }
 
       const again: number[] = [];
-      reply.items.forEach((item, i) => {
-        const position = pending[i] as number;
-        const operation = operations[position] as BulkOperation;
+      const slots = reply.items.map((item, i) => {
+        const operation = operations[pending[i] as number] as BulkOperation;
         const result: ResponseItem | undefined = item[operation.action] ?? Object.values(item)[0];
-        const failure = itemFailure(operation, result);
+        return { operation, result, failure: itemFailure(operation, result) };
+      });
+      const failures = attributeFailuresById(slots);
+      slots.forEach(({ result }, i) => {
+        const position = pending[i] as number;
+        const failure = failures[i];
         if (!failure) succeeded++;
         else if (failure.retryable && !lastAttempt) again.push(position);
         else fail(position, failure, attempt, result?._id);
@@ -237,4 +241,26 @@ function backoffMs(attempt: number, settings: { baseDelayMs: number; maxDelayMs:
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Each failed slot's failure, given back to the operation it belongs to. OpenSearch 2.19 puts the
+ * errors of several ingest-pipeline failures in one request on each other's failed slots (which
+ * slots failed is right; elastic/elasticsearch#101921 is the same bug). A failed item still carries
+ * the request's own `_id`, so where operations have ids a failure is moved to the failed slot whose
+ * operation has that id. Without ids nothing can be told apart, and the slots stay as answered.
+ */
+function attributeFailuresById(
+  slots: readonly { operation: BulkOperation; result: ResponseItem | undefined; failure: Failure | undefined }[],
+): (Failure | undefined)[] {
+  const failures = slots.map((slot) => slot.failure);
+  const failedSlotById = new Map<string, number>();
+  slots.forEach(({ operation, failure }, i) => {
+    if (failure && operation.id !== undefined) failedSlotById.set(operation.id, i);
+  });
+  slots.forEach(({ operation, result, failure }, i) => {
+    const owner = result?._id === undefined ? undefined : failedSlotById.get(result._id);
+    if (failure && owner !== undefined && owner !== i && operation.id !== result?._id) failures[owner] = failure;
+  });
+  return failures;
 }

@@ -220,6 +220,29 @@ describe("a bad fix", () => {
     expect((await fixesOf(driverId)).map((hit) => hit._id)).toEqual([`${driverId}:2026-11-20T10:59:00.000Z`, `${driverId}:2026-11-20T11:01:00.000Z`]);
   });
 
+  it("the bulk helper gives each of several pipeline failures in one request its own error, when operations carry ids", async () => {
+    const driverId = randomUUID();
+    const bad = [without("recordedAt", driverId), without("driverId", driverId), document(driverId, { recordedAt: "x" }), document(driverId, { recordedAt: "2026-11-20T11:00:01Z", location: { lat: 1, lon: 2 } })];
+    const report = await bulk(
+      client,
+      [
+        { action: "index", index: day, id: "i0", document: bad[0]! },
+        { action: "index", index: day, id: "i1", document: bad[1]! },
+        { action: "index", index: day, id: "i2", document: document(driverId) },
+        { action: "index", index: day, id: "i3", document: bad[2]! },
+        { action: "index", index: day, id: "i4", document: bad[3]! },
+      ],
+      { refresh: true, maxAttempts: 1 },
+    );
+    expect(report.succeeded).toBe(1);
+    expect(report.failed.map(({ position, id, type, reason }) => ({ position, id, type, reason }))).toEqual([
+      { position: 0, id: "i0", type: "illegal_argument_exception", reason: expect.stringMatching(/field \[recordedAt\] not present/) },
+      { position: 1, id: "i1", type: "script_exception", reason: expect.stringMatching(/a fix needs driverId/) },
+      { position: 3, id: "i3", type: "illegal_argument_exception", reason: expect.stringMatching(/unable to parse date \[x\]/) },
+      { position: 4, id: "i4", type: "illegal_argument_exception", reason: "field [location.lat] already exists" },
+    ]);
+  });
+
   it("KNOWN OPENSEARCH BUG: several pipeline failures in one request get the right positions but each other's errors", async () => {
     // OpenSearch 2.19.1 (as elastic/elasticsearch#101921 before its fix) fills the failed slots in the
     // order the failures were collected (the processor that failed, last first), not by slot. Which
