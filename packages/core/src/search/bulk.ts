@@ -16,6 +16,7 @@
  * A `delete` of a document that is not there (404, result `not_found`) succeeds: the document is gone.
  */
 import { errors, type API, type Client, type Types } from "@opensearch-project/opensearch";
+import { backoffMs, chunkPositions, sleep } from "../batch-writes.js";
 
 type BulkResponse = Types.Core_Bulk.BulkResponse;
 type ResponseItem = Types.Core_Bulk.ResponseItem;
@@ -166,7 +167,11 @@ export async function bulk(client: Client, operations: readonly BulkOperation[],
     }
   }
 
-  const chunks = chunk(lines, settings.maxOperations, settings.maxBytes);
+  const chunks = chunkPositions(
+    lines.map((_, position) => position),
+    (position) => Buffer.byteLength(lines[position] as string),
+    { maxItems: settings.maxOperations, maxBytes: settings.maxBytes },
+  );
   let next = 0;
   const workers = Array.from({ length: Math.min(chunks.length, Math.max(1, options.concurrency ?? 1)) }, async () => {
     while (next < chunks.length) await send(chunks[next++] as number[]);
@@ -181,25 +186,6 @@ function toLines(operation: BulkOperation): string {
   const target = { _index: operation.index, ...(operation.id === undefined ? {} : { _id: operation.id }) };
   const action = `${JSON.stringify({ [operation.action]: target })}\n`;
   return operation.action === "delete" ? action : `${action}${JSON.stringify(operation.document)}\n`;
-}
-
-/** Positions of `lines`, cut into requests of at most `maxOperations` and `maxBytes` (a bigger line goes alone). */
-function chunk(lines: readonly string[], maxOperations: number, maxBytes: number): number[][] {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  lines.forEach((line, position) => {
-    const size = Buffer.byteLength(line);
-    if (current.length > 0 && (current.length >= maxOperations || bytes + size > maxBytes)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(position);
-    bytes += size;
-  });
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 function itemFailure(operation: BulkOperation, result: ResponseItem | undefined): Failure | undefined {
@@ -233,15 +219,6 @@ function requestFailure(error: unknown): Failure {
   return { status: 0, type: name, reason, retryable: unanswered };
 }
 
-function backoffMs(attempt: number, settings: { baseDelayMs: number; maxDelayMs: number }): number {
-  const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1));
-  // Half fixed, half random: waits at least half the ceiling, and concurrent writers spread out.
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /**
  * Each failed slot's failure, given back to the operation it belongs to. OpenSearch 2.19 puts the

@@ -22,6 +22,7 @@
  * (`getKinesisClient()` is), or each of its attempts becomes several.
  */
 import { PutRecordsCommand, type KinesisClient, type PutRecordsResultEntry } from "@aws-sdk/client-kinesis";
+import { backoffMs, chunkPositions, sleep } from "@haul/core/batch-writes";
 
 export interface KinesisRecord {
   readonly partitionKey: string;
@@ -153,7 +154,8 @@ export async function putRecordsReliably(client: KinesisClient, input: PutRecord
   }
 
   // One request at a time: records of a partition key then reach their shard in input order.
-  for (const positions of chunk(sendable, sizes)) await send(positions);
+  const chunks = chunkPositions(sendable, (position) => sizes[position] as number, { maxItems: maxRecordsPerRequest, maxBytes: maxBytesPerRequest });
+  for (const positions of chunks) await send(positions);
 
   failed.sort((a, b) => a.position - b.position);
   return { written, failed, requests };
@@ -164,25 +166,6 @@ function validate(record: KinesisRecord, size: number): string | undefined {
   if (keyLength < 1 || keyLength > maxPartitionKeyLength) return `the partition key has ${keyLength} characters (1 to ${maxPartitionKeyLength})`;
   if (size > maxBytesPerRecord) return `the record has ${size} bytes with its partition key (at most ${maxBytesPerRecord})`;
   return undefined;
-}
-
-/** Positions cut into requests of at most 500 records and 5 MiB (data plus partition keys). */
-function chunk(positions: readonly number[], sizes: readonly number[]): number[][] {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  for (const position of positions) {
-    const size = sizes[position] as number;
-    if (current.length > 0 && (current.length >= maxRecordsPerRequest || bytes + size > maxBytesPerRequest)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(position);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
 }
 
 function entryFailure(entry: PutRecordsResultEntry): Failure | undefined {
@@ -208,14 +191,4 @@ function requestFailure(error: unknown): Failure {
     // No answer: the request may or may not have been applied; resending is how a producer recovers.
     (code !== undefined && unansweredCodes.has(code));
   return { errorCode: code && status === undefined ? code : name, errorMessage, retryable };
-}
-
-function backoffMs(attempt: number, settings: { baseDelayMs: number; maxDelayMs: number }): number {
-  const ceiling = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1));
-  // Half fixed, half random: waits at least half the ceiling, and concurrent producers spread out.
-  return ceiling / 2 + Math.random() * (ceiling / 2);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

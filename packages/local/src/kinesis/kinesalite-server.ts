@@ -8,13 +8,10 @@
  * LevelDB work then use another core than the local cloud's event loop); `inProcess: true` keeps it
  * in this process. Streams listed in `streams` are created when missing and are ACTIVE on return.
  */
-import { fork, type ChildProcess } from "node:child_process";
-import { mkdir, rm } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { CreateStreamCommand, DescribeStreamSummaryCommand, ResourceInUseException, ResourceNotFoundException, type KinesisClient } from "@aws-sdk/client-kinesis";
 import { createKinesisClient } from "@haul/functions/shared/aws-clients";
 import kinesalite from "kinesalite";
-import { closeServer, keepAliveMs, listen, urlHost } from "../http-server.js";
+import { startLevelDbServer, type LevelDbServerOptions, type RunningLevelDbServer } from "../leveldb-server.js";
 
 export interface KinesisStreamSpec {
   readonly name: string;
@@ -22,46 +19,23 @@ export interface KinesisStreamSpec {
   readonly shardCount?: number;
 }
 
-export interface KinesaliteOptions {
-  readonly host: string;
-  /** 0 picks a free port. */
-  readonly port: number;
-  /** LevelDB directory; omit for an in-memory store. */
-  readonly dataDir?: string;
-  /** Delete everything stored before starting. */
-  readonly fresh?: boolean;
-  /** Run kinesalite in this process instead of a child process (default false). */
-  readonly inProcess?: boolean;
+export interface KinesaliteOptions extends LevelDbServerOptions {
   /** Streams to create when missing. */
   readonly streams?: readonly KinesisStreamSpec[];
 }
 
-export interface RunningKinesalite {
-  /** For AWS_ENDPOINT_URL_KINESIS, e.g. http://127.0.0.1:4567 */
-  readonly endpoint: string;
-  readonly port: number;
-  /** The process kinesalite runs in (this one when in process). */
-  readonly pid: number;
-  stop(): Promise<void>;
-}
-
-const childScript = fileURLToPath(new URL("./kinesalite-process.mjs", import.meta.url));
+/** `endpoint` is for AWS_ENDPOINT_URL_KINESIS, e.g. http://127.0.0.1:4567 */
+export type RunningKinesalite = RunningLevelDbServer;
 
 export async function startKinesalite(options: KinesaliteOptions): Promise<RunningKinesalite> {
-  if (options.dataDir) {
-    if (options.fresh) await rm(options.dataDir, { recursive: true, force: true });
-    await mkdir(options.dataDir, { recursive: true });
-  }
   const shards = (options.streams ?? []).reduce((sum, stream) => sum + (stream.shardCount ?? 1), 0);
-  const settings = {
-    ...(options.dataDir ? { path: options.dataDir } : {}),
+  const running = await startLevelDbServer({ name: "kinesalite", create: kinesalite }, options, {
     // Streams become ACTIVE at once instead of after kinesalite's default 500 ms.
     createStreamMs: 0,
     deleteStreamMs: 0,
     updateStreamMs: 0,
     shardLimit: Math.max(10, shards),
-  };
-  const running = options.inProcess ? await startInProcess(options, settings) : await startChildProcess(options, settings);
+  });
   try {
     await ensureStreams(running.endpoint, options.streams ?? []);
   } catch (error) {
@@ -69,50 +43,6 @@ export async function startKinesalite(options: KinesaliteOptions): Promise<Runni
     throw error;
   }
   return running;
-}
-
-type Settings = Record<string, unknown>;
-
-async function startInProcess(options: KinesaliteOptions, settings: Settings): Promise<RunningKinesalite> {
-  const server = kinesalite(settings);
-  const port = await listen(server, options.port, options.host);
-  return {
-    endpoint: `http://${urlHost(options.host, port)}`,
-    port,
-    pid: process.pid,
-    // kinesalite's close() also closes the LevelDB store, releasing its lock for the next start.
-    stop: () => closeServer(server),
-  };
-}
-
-async function startChildProcess(options: KinesaliteOptions, settings: Settings): Promise<RunningKinesalite> {
-  const childSettings = { host: options.host, port: options.port, keepAliveMs, ...settings };
-  // Bare node: no loader hooks, no inspector flags inherited from the parent.
-  const child = fork(childScript, [JSON.stringify(childSettings)], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const port = await new Promise<number>((resolve, reject) => {
-    child.once("message", (message: { port?: number; error?: { code?: string; message: string } }) => {
-      if (message.port !== undefined) return resolve(message.port);
-      reject(Object.assign(new Error(`kinesalite: ${message.error?.message ?? "could not start"}`), { code: message.error?.code }));
-    });
-    child.once("error", reject);
-    child.once("exit", (code) => reject(new Error(`kinesalite exited with code ${code} before listening`)));
-  });
-  return {
-    endpoint: `http://${urlHost(options.host, port)}`,
-    port,
-    pid: child.pid!,
-    stop: () => stopChild(child, exited),
-  };
-}
-
-async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  if (child.connected) child.send("stop");
-  else child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
-  await exited;
-  clearTimeout(timer);
 }
 
 async function ensureStreams(endpoint: string, streams: readonly KinesisStreamSpec[]): Promise<void> {

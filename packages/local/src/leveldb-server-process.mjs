@@ -1,11 +1,11 @@
-// The child process dynalite runs in (see dynalite-server.ts): plain JavaScript so it starts with
-// bare `node`, whatever loader the parent uses. Options come as JSON in argv[2]; once listening it
-// sends `{ port }` over IPC. It stops on "stop", SIGTERM or SIGINT, or when the parent goes away
-// (the IPC channel closes), closing LevelDB so the next start gets its lock.
-import dynalite from "dynalite";
-
-const { host, port, keepAliveMs, ...options } = JSON.parse(process.argv[2] ?? "{}");
-const server = dynalite(options);
+// The child process a LevelDB-backed stand-in (dynalite, kinesalite) runs in, see leveldb-server.ts:
+// plain JavaScript so it starts with bare `node`, whatever loader the parent uses. `{ server, host,
+// port, keepAliveMs, ...settings }` come as JSON in argv[2]; `server` names the npm package. Once
+// listening it sends `{ port }` over IPC. It stops on "stop", SIGTERM or SIGINT, or when the parent
+// goes away (the IPC channel closes), closing LevelDB so the next start gets its lock.
+const { server: packageName, host, port, keepAliveMs, ...settings } = JSON.parse(process.argv[2] ?? "{}");
+const { default: createServer } = await import(packageName);
+const server = createServer(settings);
 // Idle keep-alive connections kept as long as the other local servers keep theirs (http-server.ts
 // listen): clients reuse them instead of reconnecting after every lull.
 server.keepAliveTimeout = keepAliveMs;
