@@ -10,6 +10,7 @@ import { QueryApi } from "./stacks/QueryApi.js";
 import { ReservationApi } from "./stacks/ReservationApi.js";
 import { Search } from "./stacks/Search.js";
 import { stageProfile } from "./stacks/stage-profile.js";
+import { Tracking } from "./stacks/Tracking.js";
 import { Workflow } from "./stacks/Workflow.js";
 
 export default {
@@ -29,6 +30,6 @@ export default {
       tracing: "active",
       loggingFormat: LoggingFormat.JSON,
     });
-    app.stack(Network).stack(Data).stack(Search).stack(Auth).stack(LiveApi).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi).stack(NotificationApi);
+    app.stack(Network).stack(Data).stack(Search).stack(Auth).stack(LiveApi).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi).stack(NotificationApi).stack(Tracking);
   },
 } satisfies SSTConfig;

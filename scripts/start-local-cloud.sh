@@ -3,6 +3,7 @@
 # starts MariaDB (primary + replica), Redis and OpenSearch, migrates, seeds and applies the index
 # families, then runs every local service.
 # Ctrl-C stops it; servers this command started are stopped too.
+# Options go to the local cloud: --fresh, --no-demo, --push-period <s>, --firehose-interval <s> (npm start -- --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

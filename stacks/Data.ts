@@ -231,11 +231,8 @@ function createTables(stack: Stack, profile: StageProfile): Record<TableKey, Tab
       cdk: { table: { deletionProtection: profile.deletionProtection } },
     });
   };
-  return {
-    trackingSessions: create(tables.trackingSessions),
-    liveConnections: create(tables.liveConnections),
-    notificationIdempotency: create(tables.notificationIdempotency),
-  } satisfies Record<TableKey, Table>;
+  // Every declared table, so that a new declaration cannot be left out.
+  return Object.fromEntries((Object.keys(tables) as TableKey[]).map((key) => [key, create(tables[key])])) as Record<TableKey, Table>;
 }
 
 function suppressDataFindings(

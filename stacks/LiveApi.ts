@@ -18,6 +18,7 @@ import {
 import { functionAccess, type FunctionAccessSources } from "./function-access.js";
 import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
+import { Search } from "./Search.js";
 import { stageProfile } from "./stage-profile.js";
 
 /** POWERTOOLS_SERVICE_NAME of the LiveApi's functions: the channel itself, shared by notification and tracking. */
@@ -50,7 +51,8 @@ export function LiveApi({ stack, app }: StackContext) {
     callbackUrl: Lazy.string({ produce: () => builtApi().cdk.webSocketStage.callbackUrl }),
     grantManageConnections: (grantee) => grantManageConnections(connectionsOf(builtApi()), grantee),
   };
-  const access = functionAccess({ network: use(Network), data: use(Data), liveApi: ownLiveApi });
+  // Search: `subscribe` answers with the latest position of the reservation's truck.
+  const access = functionAccess({ network: use(Network), data: use(Data), search: use(Search), liveApi: ownLiveApi });
 
   const authorizerDeclaration: WebSocketAuthorizerDeclaration = liveApi.authorizer;
   const authorizerProps = access.props(authorizerDeclaration.uses);

@@ -162,6 +162,13 @@ export function Search({ stack, app }: StackContext) {
     suppressDomainPathFinding(fn);
   }
 
+  /** The IAM role name the set-up maps to `declaredName`'s OpenSearch role, for a role built elsewhere (Firehose's). */
+  function mappedRoleName(declaredName: string): string {
+    const roleName = roleNames.get(declaredName);
+    if (!roleName) throw new Error(`${declaredName} has no OpenSearch access to map`);
+    return roleName;
+  }
+
   stack.addOutputs({
     SearchDomainName: domainName,
     SearchUrl: environment.HAUL_OPENSEARCH_URL,
@@ -172,7 +179,7 @@ export function Search({ stack, app }: StackContext) {
   suppressDomainPathFinding(setUp);
   suppressSearchFindings(profile, { domain, setUpRunner: setUpScript.node.findChild("ScriptHandler") });
 
-  return { domain, environment, masterRole, setUp, grantAccess };
+  return { domain, securityGroup, environment, masterRole, setUp, grantAccess, mappedRoleName };
 }
 
 function createLogGroups(stack: Stack, domainName: string, profile: StageProfile) {

@@ -10,6 +10,8 @@ import type { Search } from "./Search.js";
 export const reservationStateMachineArnVariable = "HAUL_RESERVATION_STATE_MACHINE_ARN";
 /** The variable pushing functions read the LiveApi's @connections endpoint from (packages/functions/src/live/push-to-connections.ts). */
 export const liveApiCallbackUrlVariable = "HAUL_LIVE_API_CALLBACK_URL";
+/** The variable POST /positions reads the driver-positions stream's name from. */
+export const positionsStreamNameVariable = "HAUL_POSITIONS_STREAM_NAME";
 
 /** What a table use allows: CDK's grantReadWriteData without its stream actions (no table has a stream). */
 const tableDataActions = [
@@ -39,6 +41,12 @@ export interface FunctionAccessSources {
     /** `execute-api:ManageConnections` on the API's `@connections` only. */
     grantManageConnections(grantee: IGrantable): void;
   };
+  /** The driver-positions Kinesis stream: the Tracking stack, which builds it, can let functions put into it. */
+  readonly positionsStream?: {
+    readonly streamName: string;
+    /** `kinesis:PutRecords` on the stream (encrypted with the AWS managed key: no KMS grant needed). */
+    grantPutRecords(grantee: IGrantable): void;
+  };
 }
 
 /** What one use gives a function. */
@@ -65,7 +73,7 @@ export interface FunctionAccess {
   grant(grantee: IGrantable, uses: readonly FunctionUse[] | undefined, name?: string): void;
 }
 
-export function functionAccess({ network, data, search, reservationWorkflow, liveApi }: FunctionAccessSources): FunctionAccess {
+export function functionAccess({ network, data, search, reservationWorkflow, liveApi, positionsStream }: FunctionAccessSources): FunctionAccess {
   const table = (key: keyof typeof tables): UseAccess => ({
     // DynamoDB is reached through its public endpoint (or the VPC's gateway endpoint).
     inVpc: false,
@@ -100,6 +108,7 @@ export function functionAccess({ network, data, search, reservationWorkflow, liv
     },
     trackingSessionsTable: () => table("trackingSessions"),
     liveConnectionsTable: () => table("liveConnections"),
+    liveSubscriptionsTable: () => table("liveSubscriptions"),
     notificationIdempotencyTable: () => table("notificationIdempotency"),
     reservationWorkflow: () => {
       if (!reservationWorkflow) throw new Error("reservationWorkflow is used by a function of a stack that does not have the Workflow stack's state machine");
@@ -115,6 +124,15 @@ export function functionAccess({ network, data, search, reservationWorkflow, liv
         inVpc: false,
         environment: { [liveApiCallbackUrlVariable]: liveApi.callbackUrl },
         grant: (grantee) => liveApi.grantManageConnections(grantee),
+      };
+    },
+    positionsStream: () => {
+      if (!positionsStream) throw new Error("positionsStream is used by a function of a stack that does not have the driver-positions stream");
+      return {
+        // Kinesis is reached through its public endpoint.
+        inVpc: false,
+        environment: { [positionsStreamNameVariable]: positionsStream.streamName },
+        grant: (grantee) => positionsStream.grantPutRecords(grantee),
       };
     },
   };

@@ -1,8 +1,8 @@
 import { Stack } from "aws-cdk-lib";
 import { createHash } from "node:crypto";
 import type { App } from "sst/constructs";
-import { searchGrant, type SearchGrant } from "../packages/core/src/search/access-control.js";
-import { searchUsers } from "../packages/functions/src/declarations.js";
+import { searchGrant, type SearchAccess, type SearchGrant } from "../packages/core/src/search/access-control.js";
+import { declaredFunctionName, driverPositions, searchUsers } from "../packages/functions/src/declarations.js";
 
 /**
  * Who may do what inside the OpenSearch domain, decided from the declarations alone.
@@ -15,8 +15,25 @@ import { searchUsers } from "../packages/functions/src/declarations.js";
  * (declaredSearchGrants), and the function's own stack gives its role that name (stacks/Search.ts,
  * `grantAccess`). Both sides derive the name with the same function from the same declarations.
  * Mapping a role before it exists is harmless: OpenSearch matches the ARN of a signed request's
- * role as a string. Firehose's role, later, gets a fixed name the same way.
+ * role as a string. Firehose's role gets a fixed name the same way (positionsDeliverySearchUser).
  */
+
+/** Prefix of Haul's index, template and pipeline names in AWS: none, since each stage has its own domain. */
+export const domainIndexPrefix = "";
+
+/**
+ * The driver-positions delivery stream as an OpenSearch user: Firehose signs its `_bulk` requests
+ * with its role, so that role is mapped like a function's. It writes (and creates) the family's
+ * daily indices; `_bulk` is a cluster-level action, and Firehose reads the cluster's and nodes'
+ * info and stats before it delivers.
+ */
+export const positionsDeliverySearchUser = {
+  name: declaredFunctionName(driverPositions.deliveryStreamName, "firehose"),
+  search: {
+    cluster: ["indices:data/write/bulk", "cluster:monitor/main", "cluster:monitor/health", "cluster:monitor/nodes/info", "cluster:monitor/nodes/stats", "cluster:monitor/stats"],
+    indices: [{ families: [driverPositions.indexFamily], actions: ["write"] }],
+  },
+} as const satisfies { readonly name: string; readonly search: SearchAccess };
 
 /** IAM role names are at most 64 characters; OpenSearch domain names at most 28. */
 export function boundedName(name: string, maxLength: number): string {
@@ -48,11 +65,11 @@ export interface DeclaredSearchGrant {
 
 /** One grant per declared OpenSearch user: its fixed role as the backend role, its declared access as the OpenSearch role. */
 export function declaredSearchGrants(stack: Stack, app: Pick<App, "logicalPrefixedName">): DeclaredSearchGrant[] {
-  const grants = searchUsers().map(({ name, search }) => {
+  const users: Array<{ readonly name: string; readonly search: SearchAccess }> = [...searchUsers(), positionsDeliverySearchUser];
+  const grants = users.map(({ name, search }) => {
     const iamRoleName = searchUserRoleName(app, name);
     const roleArn = stack.formatArn({ service: "iam", region: "", resource: "role", resourceName: iamRoleName });
-    // No index prefix in AWS: each stage has its own domain.
-    return { declaredName: name, iamRoleName, grant: searchGrant(searchRoleName(name), [roleArn], search) };
+    return { declaredName: name, iamRoleName, grant: searchGrant(searchRoleName(name), [roleArn], search, domainIndexPrefix) };
   });
   for (const key of ["iamRoleName", "grant"] as const) {
     const names = grants.map((entry) => (key === "grant" ? entry.grant.roleName : entry.iamRoleName));

@@ -4,7 +4,7 @@ import { declaredFunctionName, type HttpApiDeclaration, type RouteDeclaration } 
 import { Auth } from "./Auth.js";
 import { Data } from "./Data.js";
 import { createDeclaredHttpApi, suppressPublicRouteFindings, type DeclaredHttpApi } from "./declared-http-api.js";
-import { functionAccess } from "./function-access.js";
+import { functionAccess, type FunctionAccessSources } from "./function-access.js";
 import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
 import { Search } from "./Search.js";
@@ -15,6 +15,8 @@ export interface ServiceHttpApiOptions {
   readonly serviceName: string;
   /** Given only to stacks whose routes start the workflow. */
   readonly reservationWorkflow?: IStateMachine;
+  /** Given only to the stack whose routes put into the driver-positions stream (it builds the stream). */
+  readonly positionsStream?: FunctionAccessSources["positionsStream"];
 }
 
 /**
@@ -34,6 +36,7 @@ export function createServiceHttpApi(
     data: use(Data),
     search: use(Search),
     reservationWorkflow: options.reservationWorkflow,
+    positionsStream: options.positionsStream,
   });
 
   const api = createDeclaredHttpApi(stack, declaration, {

@@ -56,9 +56,11 @@ const variablesOfUse: Record<FunctionUse, readonly string[]> = {
   search: ["HAUL_OPENSEARCH_URL", "HAUL_OPENSEARCH_AUTH"],
   trackingSessionsTable: [tableNameVariable(tables.trackingSessions)],
   liveConnectionsTable: [tableNameVariable(tables.liveConnections)],
+  liveSubscriptionsTable: [tableNameVariable(tables.liveSubscriptions)],
   notificationIdempotencyTable: [tableNameVariable(tables.notificationIdempotency)],
   reservationWorkflow: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
   liveApiConnections: ["HAUL_LIVE_API_CALLBACK_URL"],
+  positionsStream: ["HAUL_POSITIONS_STREAM_NAME"],
 };
 /** Uses that live in the VPC: a function with one of them must run there. */
 const vpcUses: ReadonlySet<FunctionUse> = new Set(["primary", "primaryReadOnly", "replica", "redis", "search"]);
@@ -103,6 +105,8 @@ function grantedAccess(statements: readonly PolicyStatement[]): string[] {
     if (sameActions(statement, ["execute-api:ManageConnections"]) && mentions(statement.Resource, "LiveApi") && mentions(statement.Resource, "/test/POST/@connections/*")) {
       return ["liveApiConnections"];
     }
+    // PutRecords on the driver-positions stream (stacks/test/tracking.test.ts checks it in full).
+    if (sameActions(statement, ["kinesis:PutRecords"]) && mentions(statement.Resource, "DriverPositions")) return ["positionsStream"];
     return [`unexpected: ${JSON.stringify(statement)}`];
   });
 }
@@ -724,9 +728,10 @@ describe("ReservationApi", () => {
         [statement.Action].flat().some((action) => action.startsWith("states:")),
       );
     });
-    expect(starters.map((route) => route.handler).sort()).toEqual(
-      [reservationApi.routes["POST /reservations"].handler, reservationApi.routes["POST /reservations/{id}/cancel"].handler].sort(),
-    );
+    // Reserve, cancel, pickup and delivery: each a workflow execution.
+    const declaredStarters = Object.values<RouteDeclaration>(reservationApi.routes).filter((route) => route.uses?.includes("reservationWorkflow"));
+    expect(declaredStarters).toHaveLength(4);
+    expect(starters.map((route) => route.handler).sort()).toEqual(declaredStarters.map((route) => route.handler).sort());
     for (const route of starters) {
       const [, fn] = functionByHandler(synthesized.api, route.handler);
       expect(fn.Properties?.Environment.Variables.HAUL_RESERVATION_STATE_MACHINE_ARN).toEqual(importOf(synthesized.workflow, { Ref: stateMachineId }));
@@ -862,6 +867,7 @@ describe("the whole app", () => {
         "test-haul-QueryApi",
         "test-haul-ReservationApi",
         "test-haul-Search",
+        "test-haul-Tracking",
         "test-haul-Workflow",
       ],
     );

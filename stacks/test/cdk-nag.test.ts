@@ -28,7 +28,8 @@ test("suppresses only the reviewed rules", () => {
     "AwsSolutions-APIG4", // HTTP routes declared auth: none; WebSocket routes after $connect, which its authorizer guards
     "AwsSolutions-COG2", // (a warning) MFA offered, not forced on self-signed-up customers
     "AwsSolutions-IAM4", // Lambda's managed logging / VPC policies
-    "AwsSolutions-IAM5", // X-Ray's and log delivery's Resource "*", invoke of function versions, kms:GenerateDataKey* on the topic key, `<domain ARN>/*` of the OpenSearch domain
+    "AwsSolutions-IAM5", // X-Ray's and log delivery's Resource "*", invoke of function versions, kms:GenerateDataKey* on the topic key, `<domain ARN>/*` of the OpenSearch domain, Firehose's ENIs and backup objects
+    "AwsSolutions-KDF1", // a delivery stream fed by a Kinesis stream takes no encryption of its own; the stream is encrypted
     "AwsSolutions-L1", // nodejs22.x chosen app-wide
     "AwsSolutions-OS3", // a VPC domain takes no IP-based policy: its security group admits only the functions' group
     "AwsSolutions-OS4", // dedicated masters only in production
@@ -36,6 +37,7 @@ test("suppresses only the reviewed rules", () => {
     "AwsSolutions-RDS11", // replica has no Engine property to read its port against
     "AwsSolutions-RDS2", // replica inherits the primary's encryption
     "AwsSolutions-RDS3", // Multi-AZ only in production
+    "AwsSolutions-S1", // Firehose's backup bucket of failed documents has no access-log bucket
     "AwsSolutions-SMG4", // reader password and Redis token have no rotation template
   ]);
 });

@@ -17,6 +17,7 @@ import {
   tableNameVariable,
   tables,
   type FunctionUse,
+  type TableDeclaration,
   type WebSocketRouteDeclaration,
 } from "../../packages/functions/src/declarations.js";
 import { webSocketAccessLogFields } from "../../packages/local/test/fixtures/websocket-access-log.js";
@@ -24,6 +25,7 @@ import { Auth } from "../Auth.js";
 import { Data } from "../Data.js";
 import { grantManageConnections } from "../declared-websocket-api.js";
 import { LiveApi } from "../LiveApi.js";
+import { Search } from "../Search.js";
 import { nagFindings, suppressedNagFindings, synthesizeBeforeAll, testAccount, testRegion } from "./support/synth-app.js";
 import {
   functionByHandler,
@@ -37,7 +39,7 @@ import {
   type SynthesizedResource,
 } from "./support/template-queries.js";
 
-const synthesized = synthesizeBeforeAll({ live: LiveApi, data: Data, auth: Auth });
+const synthesized = synthesizeBeforeAll({ live: LiveApi, data: Data, auth: Auth, search: Search });
 
 const declaredRoutes = Object.entries<WebSocketRouteDeclaration>(liveApi.routes);
 const xrayActions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
@@ -62,11 +64,12 @@ const functionOfRoute = (routeKey: string): SynthesizedResource => {
 };
 const statementsOf = (template: Template, fn: SynthesizedResource) => rolePolicyStatements(template, referencedLogicalId(fn.Properties?.Role)!);
 const actionsOf = (statements: readonly PolicyStatement[]) => statements.flatMap((statement) => [statement.Action].flat()).sort();
-const liveConnectionsTableId = () => {
-  const found = resourcesOfType(synthesized.data, "AWS::DynamoDB::Table").filter(([, table]) => table.Properties?.TableName === `test-haul-${tables.liveConnections.name}`);
+const tableId = (table: TableDeclaration) => {
+  const found = resourcesOfType(synthesized.data, "AWS::DynamoDB::Table").filter(([, candidate]) => candidate.Properties?.TableName === `test-haul-${table.name}`);
   expect(found).toHaveLength(1);
   return found[0]![0];
 };
+const liveConnectionsTableId = () => tableId(tables.liveConnections);
 
 describe("LiveApi: the WebSocket API", () => {
   test("is one WebSocket API, named after the stage, that routes messages by their action", () => {
@@ -142,7 +145,7 @@ describe("LiveApi: the WebSocket API", () => {
   test("answers exactly the two-way routes with a route response", () => {
     const responses = resourcesOfType(synthesized.live, "AWS::ApiGatewayV2::RouteResponse");
     const twoWay = declaredRoutes.filter(([, route]) => route.returnResponse).map(([routeKey]) => routeKey);
-    expect(twoWay.sort()).toEqual(["$default", "ping"]);
+    expect(twoWay.sort()).toEqual(["$default", "ping", "subscribe", "unsubscribe"]);
     expect(responses.map(([, response]) => referencedLogicalId(response.Properties?.RouteId)).sort()).toEqual(twoWay.map((routeKey) => routeOf(routeKey)[0]).sort());
     for (const [, response] of responses) expect(response.Properties?.RouteResponseKey).toBe("$default");
     for (const [routeKey, route] of declaredRoutes) {
@@ -150,28 +153,38 @@ describe("LiveApi: the WebSocket API", () => {
     }
   });
 
-  test.each(declaredRoutes)("gives %s's function exactly the environment and grants of its declared uses, outside the VPC", (_routeKey, route) => {
+  test.each(declaredRoutes)("gives %s's function exactly the environment, placement and grants of its declared uses", (_routeKey, route) => {
     const [, fn] = functionByHandler(synthesized.live, route.handler);
     const uses: readonly FunctionUse[] = route.uses ?? [];
     const variables = fn.Properties?.Environment.Variables;
-    const tableVariable = tableNameVariable(tables.liveConnections);
-    expect(Object.keys(variables).sort()).toEqual([...baseVariables, ...(uses.includes("liveConnectionsTable") ? [tableVariable] : [])].sort());
+    const usedTables = Object.entries<TableDeclaration>(tables).filter(([key]) => uses.includes(`${key}Table` as FunctionUse));
+    const searchVariables = uses.includes("search") ? ["HAUL_OPENSEARCH_URL", "HAUL_OPENSEARCH_AUTH"] : [];
+    expect(Object.keys(variables).sort()).toEqual([...baseVariables, ...usedTables.map(([, table]) => tableNameVariable(table)), ...searchVariables].sort());
     expect(variables.POWERTOOLS_SERVICE_NAME).toBe("live");
-    expect(fn.Properties?.VpcConfig).toBeUndefined();
+    // OpenSearch lives in the VPC; DynamoDB and the LiveApi do not.
+    if (uses.includes("search")) expect(mentions(fn.Properties?.VpcConfig?.SecurityGroupIds, "FunctionSecurityGroup")).toBe(true);
+    else expect(fn.Properties?.VpcConfig).toBeUndefined();
 
     const statements = statementsOf(synthesized.live, fn);
     const expected: unknown[] = [{ Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], Resource: "*" }];
-    if (uses.includes("liveConnectionsTable")) {
-      const tableArn = importOf(synthesized.data, { "Fn::GetAtt": [liveConnectionsTableId(), "Arn"] });
-      expect(variables[tableVariable]).toEqual(importOf(synthesized.data, { Ref: liveConnectionsTableId() }));
+    for (const [, table] of usedTables) {
+      const tableArn = importOf(synthesized.data, { "Fn::GetAtt": [tableId(table), "Arn"] });
+      expect(variables[tableNameVariable(table)]).toEqual(importOf(synthesized.data, { Ref: tableId(table) }));
+      // The table and its declared indexes by name: no `<table>/index/*`.
+      const resources = [tableArn, ...Object.keys(table.indexes ?? {}).map((index) => ({ "Fn::Join": ["", [tableArn, `/index/${index}`]] }))];
       expected.push({
         Effect: "Allow",
         Action: expect.arrayContaining(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"]),
-        // The table and its declared index by name: no `<table>/index/*`.
-        Resource: [tableArn, { "Fn::Join": ["", [tableArn, "/index/byUser"]] }],
+        // IAM's one-resource statements are synthesized without the array.
+        Resource: resources.length === 1 ? resources[0] : resources,
       });
     }
-    expect(statements).toEqual(expected);
+    if (uses.includes("search")) {
+      const domainArn = importOf(synthesized.search, { "Fn::GetAtt": [onlyResourceOfType(synthesized.search, "AWS::OpenSearchService::Domain")[0], "Arn"] });
+      expected.push({ Effect: "Allow", Action: expect.arrayContaining(["es:ESHttpGet", "es:ESHttpPost"]), Resource: [domainArn, { "Fn::Join": ["", [domainArn, "/*"]] }] });
+    }
+    expect(statements).toEqual(expect.arrayContaining(expected));
+    expect(statements).toHaveLength(expected.length);
     expect(uses).not.toContain("liveApiConnections");
   });
 

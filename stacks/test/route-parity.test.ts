@@ -11,7 +11,11 @@
  * - The workflow: every Task state runs the same thing (a declared function's handler, a DynamoDB
  *   action, an SNS publish) in the synthesized state machine and in the local one.
  * - Queue consumers: the event source mapping as declared, on the queue the local cloud names alike.
- * A declaration of a kind none of these covers (a schedule, say) fails the first test until it is.
+ * - Scheduled functions: an EventBridge rule with the declared schedule, targeting the function that
+ *   runs the declared handler with the declared timeout.
+ * - The driver-positions pipeline: the Kinesis stream and the Firehose delivery stream with the
+ *   declared names and settings (the local stand-ins take the same `driverPositions` object).
+ * A declaration of a kind none of these covers fails the first test until it is.
  */
 import { DescribeTableCommand, DynamoDBClient, type TableDescription } from "@aws-sdk/client-dynamodb";
 import { Template } from "aws-cdk-lib/assertions";
@@ -23,7 +27,9 @@ import {
   cors,
   driverNotifications,
   driverNotificationsConsumer,
+  driverPositions,
   httpApis,
+  scheduledFunctions,
   reservationWorkflow,
   tables,
   webSocketApis,
@@ -77,6 +83,10 @@ it("covers every kind of declaration there is", () => {
     reservationApi: "HTTP APIs (in httpApis)",
     queryApi: "HTTP APIs (in httpApis)",
     notificationApi: "HTTP APIs (in httpApis)",
+    trackingApi: "HTTP APIs (in httpApis)",
+    scheduledFunctions: "scheduled functions",
+    latestPositionsPush: "scheduled functions (in scheduledFunctions)",
+    driverPositions: "the driver-positions pipeline",
     cors: "HTTP APIs (each local gateway is started with it; stacks/test/app.test.ts checks the cloud's)",
     webSocketApis: "WebSocket APIs",
     liveApi: "WebSocket APIs (in webSocketApis)",
@@ -88,7 +98,8 @@ it("covers every kind of declaration there is", () => {
   };
   const values = Object.entries(declarations).filter(([, value]) => typeof value !== "function").map(([name]) => name);
   expect(values.sort()).toEqual(Object.keys(checkedBelow).sort());
-  expect(httpApis).toEqual(expect.arrayContaining([declarations.reservationApi, declarations.queryApi, declarations.notificationApi]));
+  expect(httpApis).toEqual(expect.arrayContaining([declarations.reservationApi, declarations.queryApi, declarations.notificationApi, declarations.trackingApi]));
+  expect(scheduledFunctions).toEqual([declarations.latestPositionsPush]);
   expect(webSocketApis).toEqual([declarations.liveApi]);
 });
 
@@ -389,5 +400,53 @@ describe.each(queueConsumers)("queue consumer %s", (_name, consumer, queues) => 
     } finally {
       local.stop();
     }
+  });
+});
+
+describe.each(scheduledFunctions.map((scheduled) => [scheduled.name, scheduled] as const))("scheduled function %s", (_name, scheduled) => {
+  it("is an EventBridge rule with the declared schedule, targeting the one function that runs the declared handler", () => {
+    const found = [...synthesized.templates().values()].flatMap((template) =>
+      resourcesOfType(template, "AWS::Lambda::Function")
+        .filter(([, fn]) => fn.Properties?.Handler === scheduled.handler)
+        .map(([functionId, fn]) => ({ template, functionId, fn })),
+    );
+    expect(found, `one function of the app runs ${scheduled.handler}`).toHaveLength(1);
+    const { template, functionId, fn } = found[0]!;
+    expect(fn.Properties?.Timeout).toBe(scheduled.timeoutSeconds);
+    const rules = resourcesOfType(template, "AWS::Events::Rule").filter(([, rule]) =>
+      (rule.Properties?.Targets as Array<{ Arn: unknown }> | undefined)?.some((target) => referencedLogicalId(target.Arn) === functionId),
+    );
+    expect(rules.map(([, rule]) => ({ schedule: rule.Properties?.ScheduleExpression, state: rule.Properties?.State }))).toEqual([
+      { schedule: scheduled.schedule, state: "ENABLED" },
+    ]);
+  });
+});
+
+describe("the driver-positions pipeline", () => {
+  const resourceOfApp = (type: string) => {
+    const found = [...synthesized.templates().values()].flatMap((template) => resourcesOfType(template, type));
+    expect(found, `one ${type} in the app`).toHaveLength(1);
+    return found[0]![1];
+  };
+
+  it("has the stream with the declared name, shards and retention", () => {
+    expect(resourceOfApp("AWS::Kinesis::Stream").Properties).toMatchObject({
+      Name: `${synthesizedStage}-haul-${driverPositions.streamName}`,
+      ShardCount: driverPositions.shardCount,
+      RetentionPeriodHours: driverPositions.retentionHours,
+    });
+  });
+
+  it("has the delivery stream from that stream with the declared index, rotation, buffering, retry and backup", () => {
+    const delivery = resourceOfApp("AWS::KinesisFirehose::DeliveryStream").Properties!;
+    expect(delivery.DeliveryStreamName).toBe(`${synthesizedStage}-haul-${driverPositions.deliveryStreamName}`);
+    expect(delivery.DeliveryStreamType).toBe("KinesisStreamAsSource");
+    expect(delivery.AmazonopensearchserviceDestinationConfiguration).toMatchObject({
+      IndexName: driverPositions.indexFamily,
+      IndexRotationPeriod: driverPositions.indexRotation,
+      BufferingHints: { SizeInMBs: driverPositions.bufferingSizeMb, IntervalInSeconds: driverPositions.bufferingIntervalSeconds },
+      RetryOptions: { DurationInSeconds: driverPositions.retryDurationSeconds },
+      S3BackupMode: driverPositions.backupMode,
+    });
   });
 });

@@ -13,7 +13,7 @@ import { hashDirectory } from "../hash-directory.js";
 import { Network } from "../Network.js";
 import { ReservationApi } from "../ReservationApi.js";
 import { Search } from "../Search.js";
-import { searchRoleName, searchUserRoleName } from "../search-access.js";
+import { positionsDeliverySearchUser, searchRoleName, searchUserRoleName } from "../search-access.js";
 import { synthesizeBeforeAll, testAccount, testRegion } from "./support/synth-app.js";
 import {
   functionByHandler,
@@ -84,7 +84,8 @@ describe("Search: the domain", () => {
     });
   });
 
-  test("sits behind a security group of its own that admits the functions' group on 443 and nothing else", () => {
+  // Firehose's group is admitted too, by a rule in the Tracking stack (stacks/test/tracking.test.ts).
+  test("sits behind a security group of its own that admits the functions' group on 443 and nothing else of this stack's", () => {
     const [groupId, group] = onlyResourceOfType(synthesized.search, "AWS::EC2::SecurityGroup");
     expect(domain()[1].Properties?.VPCOptions.SecurityGroupIds).toEqual([{ "Fn::GetAtt": [groupId, "GroupId"] }]);
     // CDK's placeholder for "no egress": the domain opens no connection of its own.
@@ -216,10 +217,12 @@ describe("Search: the set-up on deploy", () => {
     expect(scriptParams().domainEndpoint).toBe(`<${domain()[0]}.DomainEndpoint>`);
   });
 
-  test("maps every declared user and no one else; the health function's role to cluster:monitor/health alone", () => {
+  test("maps every declared user (the declared functions and Firehose's delivery of positions) and no one else; the health function's role to cluster:monitor/health alone", () => {
     const healthName = declaredFunctionName(reservationApi.name, "GET /health");
     const grants = scriptParams().grants;
-    expect(grants.map((grant) => grant.roleName).sort()).toEqual(searchUsers().map((user) => searchRoleName(user.name)).sort());
+    expect(grants.map((grant) => grant.roleName).sort()).toEqual(
+      [...searchUsers(), positionsDeliverySearchUser].map((user) => searchRoleName(user.name)).sort(),
+    );
     expect(grants.find((grant) => grant.roleName === "haul_reservationapi_get_health")).toEqual({
       roleName: "haul_reservationapi_get_health",
       backendRoles: [`arn:<AWS::Partition>:iam::${testAccount}:role/test-haul-ReservationApi-GET-health`],

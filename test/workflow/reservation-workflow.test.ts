@@ -111,7 +111,7 @@ describe("the reservation workflow with the real tasks", () => {
     expect(session).toMatchObject({ sessionStatus: { S: "OPEN" }, customerId: { S: customerId }, driverId: { S: driverId } });
   });
 
-  it("rejects an overlapping window as an outcome: execution succeeds, nothing is sent or opened", async () => {
+  it("rejects an overlapping window as an outcome: execution succeeds, the rejection is published, no session opened", async () => {
     const first = await acceptReservation();
     await runExecution(fixture, first.reservationId, createInput(first.reservationId));
     fixture.notifications.queue.purge();
@@ -121,7 +121,9 @@ describe("the reservation workflow with the real tasks", () => {
 
     expect(run.description.status).toBe("SUCCEEDED");
     expect(await statusOnReplica(second.reservationId)).toBe("REJECTED");
-    expect(await driverMessages()).toEqual([]);
+    expect(await driverMessages()).toEqual([
+      expect.objectContaining({ eventId: `${second.reservationId}:reservation-rejected`, type: "reservation-rejected" }),
+    ]);
     expect(await trackingSession(second.reservationId)).toBeUndefined();
   });
 
@@ -180,5 +182,49 @@ describe("the reservation workflow with the real tasks", () => {
     expect(await statusOnReplica(reservationId)).toBe("CANCELLED");
     expect((await driverMessages()).map((message) => message.eventId)).toEqual([`${reservationId}:reservation-cancelled`]);
     expect(await trackingSession(reservationId)).toMatchObject({ sessionStatus: { S: "CLOSED" } });
+  });
+
+  it("picks up and delivers: IN_TRANSIT then COMPLETED on the replica, the cache invalidated, each event published, the session moved", async () => {
+    const { reservationId, window } = await acceptReservation();
+    await runExecution(fixture, reservationId, createInput(reservationId));
+    fixture.notifications.queue.purge();
+    const redis = await getRedisClient();
+    const pickedUpAt = new Date(Date.parse(window.start) - 10 * 60_000);
+
+    const pickedUp = await Reservation.pickUp(reservationId, driverId, pickedUpAt);
+    await redis.set(ReservationCache.keys.reservation(reservationId), "stale");
+    const pickup = await runExecution(
+      fixture,
+      `${reservationId}-pickup`,
+      JSON.stringify({ command: "pickup", reservationId, correlationId: "corr-pickup", reservation: pickedUp }),
+    );
+    expect(pickup.description.status).toBe("SUCCEEDED");
+    expect(await statusOnReplica(reservationId)).toBe("IN_TRANSIT");
+    expect(await redis.exists(ReservationCache.keys.reservation(reservationId))).toBe(0);
+    expect(Number(await redis.get(ReservationCache.keys.versionFloor(reservationId)))).toBe(pickedUp.version);
+    expect((await driverMessages()).map((message) => message.eventId)).toEqual([`${reservationId}:reservation-picked-up`]);
+    expect(await trackingSession(reservationId)).toMatchObject({
+      sessionStatus: { S: "IN_TRANSIT" },
+      pickedUpAt: { S: pickedUpAt.toISOString() },
+      customerId: { S: customerId },
+      driverId: { S: driverId },
+    });
+
+    const deliveredAt = new Date(pickedUpAt.getTime() + 3 * 3_600_000);
+    const delivered = await Reservation.deliver(reservationId, driverId, deliveredAt);
+    const complete = await runExecution(
+      fixture,
+      `${reservationId}-complete`,
+      JSON.stringify({ command: "complete", reservationId, correlationId: "corr-complete", reservation: delivered }),
+    );
+    expect(complete.description.status).toBe("SUCCEEDED");
+    expect(await statusOnReplica(reservationId)).toBe("COMPLETED");
+    expect(Number(await redis.get(ReservationCache.keys.versionFloor(reservationId)))).toBe(delivered.version);
+    expect((await driverMessages()).map((message) => message.eventId)).toEqual([`${reservationId}:reservation-delivered`]);
+    expect(await trackingSession(reservationId)).toMatchObject({
+      sessionStatus: { S: "CLOSED" },
+      pickedUpAt: { S: pickedUpAt.toISOString() },
+      deliveredAt: { S: deliveredAt.toISOString() },
+    });
   });
 });

@@ -14,17 +14,22 @@ export const instant = z.iso
   .transform((value) => new Date(value).toISOString())
   .describe("ISO-8601 date-time with an offset (encode `+` as %2B), e.g. 2026-12-01T08:00:00Z");
 
-export const pageSize = z
-  .string()
-  .transform((text, context) => {
-    const size = Number(text);
-    if (!/^\d{1,4}$/.test(text) || size < 1 || size > maxPageSize) {
-      context.addIssue({ code: "custom", message: `must be an integer from 1 to ${maxPageSize}` });
-      return z.NEVER;
-    }
-    return size;
-  })
-  .describe(`Page size, 1 to ${maxPageSize}; default ${defaultPageSize}`);
+/** A `limit` query parameter from 1 to `max`, documented with its default. */
+export function pageSizeUpTo(max: number, byDefault: number) {
+  return z
+    .string()
+    .transform((text, context) => {
+      const size = Number(text);
+      if (!/^\d{1,5}$/.test(text) || size < 1 || size > max) {
+        context.addIssue({ code: "custom", message: `must be an integer from 1 to ${max}` });
+        return z.NEVER;
+      }
+      return size;
+    })
+    .describe(`Page size, 1 to ${max}; default ${byDefault}`);
+}
+
+export const pageSize = pageSizeUpTo(maxPageSize, defaultPageSize);
 
 /** What `instant` produces; anything else is a value that failed its own check. */
 export function isUtcInstant(value: unknown): value is string {

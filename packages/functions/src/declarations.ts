@@ -27,7 +27,9 @@ export type FunctionUse =
   | "search"
   | `${keyof typeof tables}Table` | "reservationWorkflow"
   /** The LiveApi's `@connections` management API: push to connected clients, drop connections. */
-  | "liveApiConnections";
+  | "liveApiConnections"
+  /** Kinesis PutRecords on the driver-positions stream (HAUL_POSITIONS_STREAM_NAME). */
+  | "positionsStream";
 
 /** What routes and workflow tasks have in common: a handler, and what it reaches. */
 export interface FunctionDeclaration {
@@ -107,6 +109,20 @@ export const reservationApi = {
       auth: "jwt",
       roles: ["customer"],
       summary: "Cancel one of the caller's reservations before its window starts",
+      uses: ["primary", "reservationWorkflow"],
+    },
+    "POST /reservations/{id}/pickup": {
+      handler: "packages/functions/src/reservation/pick-up-reservation.handler",
+      auth: "jwt",
+      roles: ["driver"],
+      summary: "The assigned driver has picked the cargo up: CONFIRMED becomes IN_TRANSIT and tracking starts",
+      uses: ["primary", "reservationWorkflow"],
+    },
+    "POST /reservations/{id}/deliver": {
+      handler: "packages/functions/src/reservation/deliver-reservation.handler",
+      auth: "jwt",
+      roles: ["driver"],
+      summary: "The assigned driver has delivered the cargo: IN_TRANSIT becomes COMPLETED and tracking ends",
       uses: ["primary", "reservationWorkflow"],
     },
   },
@@ -194,13 +210,119 @@ export const notificationApi = {
   },
 } as const satisfies HttpApiDeclaration;
 
-export const httpApis: readonly HttpApiDeclaration[] = [reservationApi, queryApi, notificationApi];
+/** What the tracking service's readers may do with the positions in OpenSearch. */
+const positionsRead = { indices: [{ families: ["driver-positions"], actions: ["read"] }] } as const;
+
+/**
+ * The tracking service's own HTTP API (own stack in the cloud, own port locally): drivers post GPS
+ * fixes into the positions stream; customers, drivers and operators read trails and the fleet.
+ */
+export const trackingApi = {
+  name: "TrackingApi",
+  routes: {
+    "POST /positions": {
+      handler: "packages/functions/src/tracking/post-positions.handler",
+      auth: "jwt",
+      roles: ["driver"],
+      summary: "A batch of the calling driver's GPS fixes; 202 once every fix is in the positions stream",
+      uses: ["positionsStream"],
+    },
+    "GET /reservations/{id}/positions": {
+      handler: "packages/functions/src/tracking/get-reservation-positions.handler",
+      auth: "jwt",
+      roles: ["customer", "driver", "operator"],
+      summary: "The trail of a running or finished delivery, between pickup and delivery; for its customer, its driver or an operator",
+      uses: ["primaryReadOnly", "replica", "search"],
+      search: positionsRead,
+    },
+    "GET /ops/fleet": {
+      handler: "packages/functions/src/tracking/get-fleet.handler",
+      auth: "jwt",
+      roles: ["operator"],
+      summary: "Every truck in transit with its latest position; operators only",
+      uses: ["trackingSessionsTable", "search"],
+      search: positionsRead,
+    },
+  },
+} as const satisfies HttpApiDeclaration;
+
+export const httpApis: readonly HttpApiDeclaration[] = [reservationApi, queryApi, notificationApi, trackingApi];
+
+/**
+ * The driver-positions pipeline: POST /positions puts each fix into the Kinesis stream (partition key
+ * the driver id), and a Firehose delivery stream with that stream as its source bulk-indexes them
+ * into the `driver-positions` index family (search/index-families/driver-positions.json), whose
+ * default pipeline sets each document's id from (driverId, recordedAt). In AWS stacks/Tracking.ts
+ * builds both; locally kinesalite is the stream and packages/local/src/firehose the delivery stream,
+ * with these same settings.
+ */
+export const driverPositions = {
+  streamName: "DriverPositions",
+  /** Shards of the stream (1 MB/s or 1,000 records/s of writes each). */
+  shardCount: 2,
+  /** Hours the stream keeps records: what Firehose has to catch up after an OpenSearch outage. */
+  retentionHours: 24,
+  deliveryStreamName: "DriverPositionsDelivery",
+  /** The index family; Firehose's index name, to which its rotation appends `-YYYY-MM-DD`. */
+  indexFamily: "driver-positions",
+  indexRotation: "OneDay",
+  /** Firehose buffering hints: a batch is delivered when either is reached. */
+  bufferingSizeMb: 1,
+  bufferingIntervalSeconds: 5,
+  /** How long Firehose retries a failed bulk request before it backs the documents up. */
+  retryDurationSeconds: 300,
+  /** Documents that could not be indexed are written to the backup bucket (locally a folder). */
+  backupMode: "FailedDocumentsOnly",
+} as const;
+
+/** A function run on a schedule (an EventBridge rule; locally a timer running the same handler). */
+export interface ScheduledFunctionDeclaration extends FunctionDeclaration {
+  /** Construct and function name, e.g. `PushLatestPositions`. */
+  readonly name: string;
+  readonly summary: string;
+  /** EventBridge schedule expression. */
+  readonly schedule: `rate(${string})` | `cron(${string})`;
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * The one-minute push: finds the connections subscribed to a reservation in transit, asks OpenSearch
+ * once for the latest position of all their drivers, and pushes each its truck's position.
+ */
+export const latestPositionsPush = {
+  name: "PushLatestPositions",
+  handler: "packages/functions/src/tracking/push-latest-positions.handler",
+  summary: "Pushes the latest position of each truck in transit to the connections subscribed to it",
+  schedule: "rate(1 minute)",
+  timeoutSeconds: 50,
+  uses: ["liveSubscriptionsTable", "trackingSessionsTable", "liveConnectionsTable", "search", "liveApiConnections"],
+  search: positionsRead,
+} as const satisfies ScheduledFunctionDeclaration;
+
+export const scheduledFunctions: readonly ScheduledFunctionDeclaration[] = [latestPositionsPush];
 
 export const tables = {
+  /**
+   * One item per confirmed reservation, written by the workflow: who may watch (customerId), whose
+   * positions (driverId), and `sessionStatus` OPEN (confirmed), IN_TRANSIT (picked up, with
+   * `pickedUpAt`) or CLOSED (delivered, with `deliveredAt`, or cancelled).
+   */
   trackingSessions: {
     name: "TrackingSessions",
     partitionKey: "reservationId",
     timeToLiveAttribute: "expiresAt",
+  },
+  /**
+   * One item per (connection, reservation) a customer subscribed to over the LiveApi. `byReservation`
+   * finds a reservation's viewers; the push scans the table (its cost grows with subscriptions, not
+   * with positions). Expires with its connection.
+   */
+  liveSubscriptions: {
+    name: "LiveSubscriptions",
+    partitionKey: "connectionId",
+    sortKey: "reservationId",
+    timeToLiveAttribute: "expiresAt",
+    indexes: { byReservation: { partitionKey: "reservationId" } },
   },
   /**
    * One item per open LiveApi connection (packages/core/src/live/connection.ts). `byUser` finds a
@@ -372,8 +494,22 @@ export const liveApi = {
     },
     $disconnect: {
       handler: "packages/functions/src/live/close-connection.handler",
-      summary: "Forgets the connection",
-      uses: ["liveConnectionsTable"],
+      summary: "Forgets the connection and its subscriptions",
+      uses: ["liveConnectionsTable", "liveSubscriptionsTable"],
+    },
+    subscribe: {
+      handler: "packages/functions/src/live/subscribe-to-reservation.handler",
+      summary:
+        'A customer follows one of their reservations that is not final: {"action":"subscribe","reservationId":…}. Answers {"type":"subscribed"} with the latest position while the delivery runs',
+      uses: ["trackingSessionsTable", "liveSubscriptionsTable", "search"],
+      search: positionsRead,
+      returnResponse: true,
+    },
+    unsubscribe: {
+      handler: "packages/functions/src/live/unsubscribe-from-reservation.handler",
+      summary: 'Stops following a reservation: {"action":"unsubscribe","reservationId":…}',
+      uses: ["liveSubscriptionsTable"],
+      returnResponse: true,
     },
     ping: {
       handler: "packages/functions/src/live/answer-ping.handler",
@@ -418,6 +554,7 @@ export function declaredFunctions(): Array<{ readonly name: string; readonly dec
       declaration,
     })),
     { name: declaredFunctionName(driverNotifications.queueName, "consumer"), declaration: driverNotificationsConsumer },
+    ...scheduledFunctions.map((scheduled) => ({ name: declaredFunctionName(scheduled.name, "schedule"), declaration: scheduled })),
   ];
 }
 

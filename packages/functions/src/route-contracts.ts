@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { Profile, Role } from "@haul/core/user";
-import { ReservationRequest, ReservationStatus } from "@haul/core/reservation/reservation";
+import { pickupLeadMinutes, ReservationRequest, ReservationStatus } from "@haul/core/reservation/reservation";
 import {
   AvailabilityQuery,
   AvailableDrivers,
@@ -15,8 +15,11 @@ import {
   MarkedMessages,
   MarkMessagesRead,
 } from "@haul/core/notification/schema";
+import { FixBatch, maxFixesPerBatch } from "@haul/core/tracking/fix";
+import { FleetView } from "@haul/core/tracking/fleet";
+import { TrailPage, TrailQuery } from "@haul/core/tracking/trail";
 import type { HttpApiDeclaration } from "./declarations.js";
-import { notificationApi, queryApi, reservationApi } from "./declarations.js";
+import { notificationApi, queryApi, reservationApi, trackingApi } from "./declarations.js";
 import type { RouteContract } from "./openapi/route-contract.js";
 
 const dependencyStatus = z.object({
@@ -78,6 +81,8 @@ export const queryHeaders = z.object({
     .describe("`no-cache`: answer from the database, without reading or filling the cache (`x-cache: bypass`)"),
 });
 
+export const acceptedFixes = z.object({ accepted: z.number().int().describe("Fixes written to the stream: all of the batch") }).meta({ id: "AcceptedFixes" });
+
 type RouteKeys<Api extends HttpApiDeclaration> = keyof Api["routes"] & string;
 
 /** One contract per declared route; the type makes a missing or extra route a compile error. */
@@ -129,6 +134,34 @@ export const routeContracts = {
       503: { description: "A dependency did not answer; retry" },
     },
   },
+  "POST /reservations/{id}/pickup": {
+    request: { params: reservationPath },
+    responses: {
+      202: {
+        description:
+          `IN_TRANSIT; the \`<id>-pickup\` execution starts tracking, tells the customer and invalidates the cache. ` +
+          `Allowed from ${pickupLeadMinutes} minutes before the window starts. Picking up again answers the reservation as it is.`,
+        schema: reservationReceipt,
+      },
+      404: { description: "The calling driver has no reservation with this id (another driver's is not found either)" },
+      409: { description: `Not CONFIRMED (the detail names its status), or earlier than ${pickupLeadMinutes} minutes before the window (the detail says when it opens)` },
+      503: { description: "A dependency did not answer; retry" },
+    },
+  },
+  "POST /reservations/{id}/deliver": {
+    request: { params: reservationPath },
+    responses: {
+      202: {
+        description:
+          "COMPLETED; the `<id>-complete` execution ends tracking, tells the customer and invalidates the cache. " +
+          "Delivering again answers the reservation as it is.",
+        schema: reservationReceipt,
+      },
+      404: { description: "The calling driver has no reservation with this id (another driver's is not found either)" },
+      409: { description: "Not IN_TRANSIT: not picked up yet, or ended otherwise (the detail names its status)" },
+      503: { description: "A dependency did not answer; retry" },
+    },
+  },
   // QueryApi (GET /health is shared with the ReservationApi above).
   "GET /reservations/{id}": {
     request: { params: reservationPath, headers: queryHeaders },
@@ -160,7 +193,7 @@ export const routeContracts = {
     request: { query: AvailabilityQuery, headers: queryHeaders },
     responses: {
       200: {
-        description: "Drivers with a truck and no PENDING or CONFIRMED reservation overlapping [from, to); header `x-cache` says hit, miss or bypass",
+        description: "Drivers with a truck and no PENDING, CONFIRMED or IN_TRANSIT reservation overlapping [from, to); header `x-cache` says hit, miss or bypass",
         schema: AvailableDrivers,
       },
     },
@@ -189,4 +222,34 @@ export const routeContracts = {
       200: { description: "Messages of every driver (or of `driverId`), newest first", schema: DriverMessagePage },
     },
   },
-} as const satisfies Record<RouteKeys<typeof reservationApi> | RouteKeys<typeof queryApi> | RouteKeys<typeof notificationApi>, RouteContract>;
+  // TrackingApi: drivers' fixes in, trails and the fleet out.
+  "POST /positions": {
+    request: { body: FixBatch },
+    responses: {
+      202: { description: "Every fix is in the positions stream", schema: acceptedFixes },
+      400: { description: `A bad batch: \`invalid-params\` names each bad fix field (\`body.fixes.3.lat\`); more than ${maxFixesPerBatch} fixes; nothing was written` },
+      403: { description: "The caller is not a driver" },
+      503: {
+        description:
+          "Some fix could not be written to the stream: wait `Retry-After` seconds and send the whole batch again " +
+          "(a fix is identified by driver and recordedAt, so one written twice is stored once)",
+      },
+    },
+  },
+  "GET /reservations/{id}/positions": {
+    request: { params: reservationPath, query: TrailQuery },
+    responses: {
+      200: { description: "The positions recorded between pickup and delivery (or now), oldest first; empty before pickup", schema: TrailPage },
+      404: { description: "No reservation with this id that the caller may see (another customer's or driver's is not found either)" },
+    },
+  },
+  "GET /ops/fleet": {
+    responses: {
+      200: { description: "Every truck in transit with its latest position since pickup", schema: FleetView },
+      403: { description: "The caller is not an operator" },
+    },
+  },
+} as const satisfies Record<
+  RouteKeys<typeof reservationApi> | RouteKeys<typeof queryApi> | RouteKeys<typeof notificationApi> | RouteKeys<typeof trackingApi>,
+  RouteContract
+>;

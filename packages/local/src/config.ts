@@ -33,6 +33,10 @@ export const defaultPorts = {
   liveApi: portBase + 5,
   /** The NotificationApi (the drivers' message history), an HTTP API of its own. */
   notificationApi: portBase + 6,
+  /** The TrackingApi (drivers' fixes in, trails and the fleet out), an HTTP API of its own. */
+  trackingApi: portBase + 7,
+  /** kinesalite, the driver-positions stream. */
+  kinesis: portBase + 8,
 } as const;
 
 export type LocalPorts = { -readonly [K in keyof typeof defaultPorts]: number };
@@ -51,6 +55,20 @@ export function identityDir(haulDir: string = defaultHaulDir): string {
 
 export function dynamodbDir(haulDir: string = defaultHaulDir): string {
   return path.join(haulDir, "dynamodb");
+}
+
+export function kinesisDir(haulDir: string = defaultHaulDir): string {
+  return path.join(haulDir, "kinesis");
+}
+
+/** The Firehose stand-in's shard checkpoints. */
+export function firehoseDir(haulDir: string = defaultHaulDir): string {
+  return path.join(haulDir, "firehose");
+}
+
+/** Documents Firehose could not index, as it writes them to its S3 backup bucket. */
+export function firehoseBackupDir(haulDir: string = defaultHaulDir): string {
+  return path.join(haulDir, "firehose-backup");
 }
 
 export function logsDir(haulDir: string = defaultHaulDir): string {

@@ -2,15 +2,17 @@
  * The local cloud: every AWS piece Haul uses, standing in on one machine.
  *   npx tsx packages/local/src/main.ts [--fresh]
  * Starts the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables and their
- * TTL, the driver-notification topic and queue (SNS -> SQS, in process), Step Functions running
- * the reservation workflow, the LiveApi (API Gateway WebSocket API + @connections), the
- * notification consumer on the queue (Lambda's SQS event source mapping), and the ReservationApi,
- * QueryApi and NotificationApi gateways (API Gateway HTTP API + JWT authorizer; each service's API
- * on a port of its own, as its own API in the cloud),
+ * TTL, kinesalite (Kinesis) with the driver-positions stream and the Firehose stand-in that
+ * delivers it to OpenSearch, the driver-notification topic and queue (SNS -> SQS, in process),
+ * Step Functions running the reservation workflow, the LiveApi (API Gateway WebSocket API +
+ * @connections), the notification consumer on the queue (Lambda's SQS event source mapping), the
+ * scheduler of the scheduled functions (EventBridge rules), and the ReservationApi, QueryApi,
+ * NotificationApi and TrackingApi gateways (API Gateway HTTP API + JWT authorizer; each service's
+ * API on a port of its own, as its own API in the cloud),
  * writes `.haul/outputs.json` and runs until SIGINT/SIGTERM. `startLocalCloud` does the same
  * for tests and the demo.
  */
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -18,12 +20,16 @@ import {
   cors,
   driverNotifications as driverNotificationsDeclaration,
   driverNotificationsConsumer,
+  driverPositions,
   liveApi,
   notificationApi,
   queryApi,
   reservationApi,
+  latestPositionsPush,
+  scheduledFunctions,
   tableNameVariable,
   tables,
+  trackingApi,
 } from "@haul/functions/declarations";
 import { callbackUrlVariable } from "@haul/functions/live/callback-url";
 import {
@@ -31,7 +37,10 @@ import {
   defaultHaulDir,
   defaultPorts,
   dynamodbDir,
+  firehoseBackupDir,
+  firehoseDir,
   identityDir,
+  kinesisDir,
   localAudience,
   localHost,
   localStage,
@@ -49,8 +58,12 @@ import { startHttpApiGatewayProcess } from "./gateway/http-api-gateway-process.j
 import { startIdentityServer } from "./identity/server.js";
 import { loadOrCreateSigningKey } from "./identity/signing-key.js";
 import { runReservationDemo } from "./demo/reservation-demo.js";
+import { runTrackingDemo } from "./demo/tracking-demo.js";
+import { startFirehose, type FirehoseOptions, type RunningFirehose } from "./firehose/delivery-stream.js";
+import { startKinesalite } from "./kinesis/kinesalite-server.js";
 import { connectToSearchNode } from "./opensearch/search-node.js";
 import { flattenOutputs, writeOutputs, type StackOutputs } from "./outputs.js";
+import { startScheduler, type RunningScheduler } from "./scheduler/scheduler.js";
 import { createDriverNotifications, type LocalDriverNotifications } from "./sns/driver-notifications.js";
 import { startSqsEventSource, type RunningSqsEventSource } from "./sqs/event-source-mapping.js";
 import { startStepFunctions, type RunningStepFunctions, type StepFunctionsOptions } from "./stepfunctions/step-functions.js";
@@ -76,6 +89,13 @@ export interface LocalCloudOptions {
   readonly liveApi?: Pick<WebSocketGatewayOptions, "idleTimeoutMs" | "maxConnectionMs">;
   /** How often expired DynamoDB items are deleted (dynalite has no TTL); default 30 s. */
   readonly timeToLiveSweepMs?: number;
+  /**
+   * The Firehose stand-in's buffering and retries; by default the declaration's, with the interval
+   * from HAUL_FIREHOSE_BUFFER_SECONDS when set (demos, tests).
+   */
+  readonly firehose?: Pick<FirehoseOptions, "bufferingSizeMb" | "bufferingIntervalSeconds" | "retryDurationSeconds" | "pollIntervalMs">;
+  /** The scheduled functions' period in seconds; default HAUL_PUSH_PERIOD_SECONDS, else each one's rate(...). */
+  readonly schedulePeriodSeconds?: number;
 }
 
 export interface ServiceEndpoint {
@@ -96,6 +116,10 @@ export interface LocalCloud {
   readonly driverNotifications: LocalDriverNotifications;
   /** The notification service's consumer of that queue (Lambda's SQS event source mapping). */
   readonly driverNotificationsConsumer: RunningSqsEventSource;
+  /** The driver-positions delivery stream (kinesalite -> OpenSearch): stats, flush. */
+  readonly firehose: RunningFirehose;
+  /** The scheduled functions (the one-minute push): `runNow` for tests and demos. */
+  readonly scheduler: RunningScheduler;
   stop(): Promise<void>;
 }
 
@@ -154,8 +178,41 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     started.push({ service: "dynamodb ttl", standsInFor: "DynamoDB Time to Live (expired items swept)", url: "-", stop: timeToLive.stop });
 
+    const positionsStreamName = `${localStage}-${appName}-${driverPositions.streamName}`;
+    const kinesis = await withPort("kinesis", ports.kinesis, () =>
+      startKinesalite({
+        host,
+        port: ports.kinesis,
+        dataDir: kinesisDir(haulDir),
+        fresh: options.fresh ?? false,
+        inProcess: options.dynamodbInProcess ?? false,
+        streams: [{ name: positionsStreamName, shardCount: driverPositions.shardCount }],
+      }),
+    );
+    const kinesaliteWhere = kinesis.pid === process.pid ? "in process" : `child process ${kinesis.pid}`;
+    started.push({ service: "kinesis", standsInFor: `Kinesis Data Streams (kinesalite, ${kinesaliteWhere})`, url: kinesis.endpoint, stop: kinesis.stop });
+
     const searchNode = await connectToSearchNode();
     started.push({ service: "opensearch", standsInFor: `OpenSearch Service domain (a real node, ${searchNode.status})`, url: searchNode.url, stop: searchNode.stop });
+
+    // Its checkpoints belong to the stream's data: started fresh, both go.
+    const checkpointFile = path.join(firehoseDir(haulDir), "checkpoints.json");
+    if (options.fresh) await rm(checkpointFile, { force: true });
+    const deliveryStreamName = `${localStage}-${appName}-${driverPositions.deliveryStreamName}`;
+    const backupDir = firehoseBackupDir(haulDir);
+    const firehose = await startFirehose({
+      kinesisEndpoint: kinesis.endpoint,
+      region,
+      streamName: positionsStreamName,
+      deliveryStreamName,
+      indexFamily: driverPositions.indexFamily,
+      indexFamiliesDirectory: path.join(repoRoot, "search", "index-families"),
+      checkpointFile,
+      backupDir,
+      ...numberFromEnv("HAUL_FIREHOSE_BUFFER_SECONDS", "bufferingIntervalSeconds"),
+      ...options.firehose,
+    });
+    started.push({ service: "firehose", standsInFor: "Firehose delivery stream (Kinesis -> OpenSearch, failed documents to a folder)", url: deliveryStreamName, stop: firehose.stop });
 
     const driverNotifications = createDriverNotifications({ stage: localStage, region, accountId });
     started.push({
@@ -212,6 +269,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         tokenIssuer: identity.issuer,
         tokenJwksUrl: identity.jwksUrl,
         liveApiCallbackUrl: liveApiGateway.callbackUrl,
+        kinesisEndpoint: kinesis.endpoint,
+        positionsStreamName,
       });
     }
 
@@ -235,11 +294,31 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stop: consumer.stop,
     });
 
+    // EventBridge's schedule rules: the one-minute push, run here like the other handlers.
+    const scheduler = startScheduler({
+      functions: scheduledFunctions,
+      root: repoRoot,
+      region,
+      accountId,
+      resourcePrefix: `${localStage}-${appName}`,
+      ...(options.schedulePeriodSeconds !== undefined
+        ? { periodSeconds: options.schedulePeriodSeconds }
+        : numberFromEnv("HAUL_PUSH_PERIOD_SECONDS", "periodSeconds")),
+      log: options.quiet ? () => undefined : (line) => terminal.write(line + "\n"),
+    });
+    const periods = Object.entries(scheduler.periodsMs).map(([name, ms]) => `${name} every ${ms / 1000} s`);
+    started.push({ service: "scheduler", standsInFor: `EventBridge schedule rules (${periods.join(", ")})`, url: "-", stop: scheduler.stop });
+
     // Each HTTP API of the declaration: the same gateway code, its own port and access log. The
     // query service is managed apart from the reservation service in AWS; here it runs in a process
     // of its own, so reservation workflows on this event loop cannot hold up its reads.
     const apiUrls: Record<string, string> = {};
-    for (const [api, port] of [[reservationApi, ports.reservationApi], [queryApi, ports.queryApi], [notificationApi, ports.notificationApi]] as const) {
+    for (const [api, port] of [
+      [reservationApi, ports.reservationApi],
+      [queryApi, ports.queryApi],
+      [notificationApi, ports.notificationApi],
+      [trackingApi, ports.trackingApi],
+    ] as const) {
       const accessLogFile = path.join(logsDir(haulDir), `${api.name}-access.log`);
       const gatewayOptions = {
         cors,
@@ -283,7 +362,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       [stackName("Workflow")]: { ReservationStateMachineArn: stepFunctions.stateMachineArn, StepFunctionsEndpoint: stepFunctions.endpoint },
       // `Url` is what apps connect to (wss:// in AWS), `CallbackUrl` the @connections endpoint.
       [stackName(liveApi.name)]: { [`${liveApi.name}Url`]: liveApiGateway.url, [`${liveApi.name}CallbackUrl`]: liveApiGateway.callbackUrl },
-      ...Object.fromEntries(Object.entries(apiUrls).map(([name, url]) => [stackName(name), { [`${name}Url`]: url }])),
+      // The TrackingApi is the Tracking stack's, as in the cloud (stacks/Tracking.ts).
+      ...Object.fromEntries(Object.entries(apiUrls).filter(([name]) => name !== trackingApi.name).map(([name, url]) => [stackName(name), { [`${name}Url`]: url }])),
+      [stackName("Tracking")]: {
+        [`${trackingApi.name}Url`]: apiUrls[trackingApi.name]!,
+        DriverPositionsStreamName: positionsStreamName,
+        DriverPositionsDeliveryStreamName: deliveryStreamName,
+        // Locally the "bucket" is a folder: objects under <it>/<delivery stream>/YYYY/MM/DD/HH/.
+        DriverPositionsBackupBucketName: backupDir,
+        KinesisEndpoint: kinesis.endpoint,
+      },
     };
     const file = outputsFile(haulDir);
     await writeOutputs(file, stackOutputs);
@@ -299,6 +387,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       stepFunctions,
       driverNotifications,
       driverNotificationsConsumer: consumer,
+      firehose,
+      scheduler,
       stop: stopAll,
     };
   } catch (error) {
@@ -332,6 +422,8 @@ function configureProcessEnv(settings: {
   tokenIssuer: string;
   tokenJwksUrl: string;
   liveApiCallbackUrl: string;
+  kinesisEndpoint: string;
+  positionsStreamName: string;
 }): void {
   process.env.AWS_REGION = region;
   process.env.AWS_DEFAULT_REGION = region;
@@ -342,6 +434,8 @@ function configureProcessEnv(settings: {
   delete process.env.AWS_PROFILE;
   process.env.AWS_ENDPOINT_URL_DYNAMODB = settings.dynamodbEndpoint;
   process.env.AWS_ENDPOINT_URL_SFN = settings.stepFunctionsEndpoint;
+  process.env.AWS_ENDPOINT_URL_KINESIS = settings.kinesisEndpoint;
+  process.env.HAUL_POSITIONS_STREAM_NAME = settings.positionsStreamName;
   process.env.HAUL_RESERVATION_STATE_MACHINE_ARN = settings.stateMachineArn;
   process.env.HAUL_DRIVER_NOTIFICATIONS_TOPIC_ARN = settings.driverNotificationsTopicArn;
   process.env.HAUL_STAGE = localStage;
@@ -352,6 +446,15 @@ function configureProcessEnv(settings: {
   for (const [name, physical] of Object.entries(settings.tableNames)) {
     process.env[tableNameVariable({ name })] = physical;
   }
+}
+
+/** `{ [key]: n }` when the variable holds a positive number, `{}` when unset; throws naming it otherwise. */
+function numberFromEnv<K extends string>(variable: string, key: K): Partial<Record<K, number>> {
+  const text = process.env[variable];
+  if (text === undefined || text === "") return {};
+  const value = Number(text);
+  if (!(value > 0)) throw new Error(`${variable} must be a positive number of seconds, got "${text}"`);
+  return { [key]: value } as Partial<Record<K, number>>;
 }
 
 async function withPort<T>(service: string, port: number, start: () => Promise<T>): Promise<T> {
@@ -385,23 +488,35 @@ async function runFromCommandLine(): Promise<void> {
     options: {
       fresh: { type: "boolean", default: false },
       "no-demo": { type: "boolean", default: false },
+      "push-period": { type: "string" },
+      "firehose-interval": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      "Usage: npm start -- [--fresh] [--no-demo]\n" +
-        "  --fresh    wipe stored DynamoDB data first\n" +
-        "  --no-demo  skip the start-up demo (a customer reserves a truck)\n",
+      "Usage: npm start -- [--fresh] [--no-demo] [--push-period <s>] [--firehose-interval <s>]\n" +
+        "  --fresh                  wipe stored DynamoDB and Kinesis data first\n" +
+        "  --no-demo                skip the start-up demo (a customer reserves a truck)\n" +
+        "  --push-period <s>        run the scheduled functions (the position push) every <s> seconds\n" +
+        "                           instead of their rate(...) (or HAUL_PUSH_PERIOD_SECONDS)\n" +
+        "  --firehose-interval <s>  deliver buffered positions to OpenSearch after <s> seconds\n" +
+        "                           (or HAUL_FIREHOSE_BUFFER_SECONDS; default the stack's buffering interval)\n",
     );
     return;
   }
+  const schedulePeriodSeconds = secondsOption("--push-period", values["push-period"]);
+  const firehoseInterval = secondsOption("--firehose-interval", values["firehose-interval"]);
   // Handler log lines would bury the table and the demo; POWERTOOLS_LOG_LEVEL=INFO shows them.
   process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
 
   // Node 20 is this project's runtime; the SDK's "Node 22 from 2027" notice would only bury the table.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  const cloud = await startLocalCloud({ fresh: values.fresh });
+  const cloud = await startLocalCloud({
+    fresh: values.fresh,
+    ...(schedulePeriodSeconds === undefined ? {} : { schedulePeriodSeconds }),
+    ...(firehoseInterval === undefined ? {} : { firehose: { bufferingIntervalSeconds: firehoseInterval } }),
+  });
   process.stdout.write(
     `\nHaul local cloud (stage ${localStage}) is up${values.fresh ? ", started fresh" : ""}.\n\n` +
       formatServiceTable(cloud.services) +
@@ -433,14 +548,38 @@ async function runFromCommandLine(): Promise<void> {
   process.on("SIGTERM", shutdown);
 }
 
+function secondsOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!(value > 0)) throw new Error(`${name} takes a positive number of seconds, got "${text}"`);
+  return value;
+}
+
 async function runDemo(cloud: LocalCloud): Promise<void> {
   try {
-    await runReservationDemo({
+    const reservation = await runReservationDemo({
       reservationApiUrl: cloud.outputs.ReservationApiUrl!,
       stepFunctionsEndpoint: cloud.outputs.StepFunctionsEndpoint!,
       stateMachineArn: cloud.outputs.ReservationStateMachineArn!,
       liveApiUrl: cloud.outputs.LiveApiUrl,
     });
+    if (reservation.status === "CONFIRMED" && reservation.reservationId) {
+      process.stdout.write("\nDemo, live tracking: the customer watches the truck.\n");
+      await runTrackingDemo(
+        {
+          reservationApiUrl: cloud.outputs.ReservationApiUrl!,
+          trackingApiUrl: cloud.outputs.TrackingApiUrl!,
+          liveApiUrl: cloud.outputs.LiveApiUrl!,
+          reservationId: reservation.reservationId,
+          customerId: reservation.customerId,
+          driverId: reservation.driverId,
+          pickup: reservation.pickup,
+          dropoff: reservation.dropoff,
+          pushPeriodSeconds: Math.round((cloud.scheduler.periodsMs[latestPositionsPush.name] ?? 60_000) / 1000),
+        },
+        (line) => process.stdout.write(line + "\n"),
+      );
+    }
   } catch (error) {
     // The cloud stays up: a failed demo is worth reading, not worth stopping for.
     process.stdout.write(`The demo failed: ${error instanceof Error ? error.message : String(error)}\n`);

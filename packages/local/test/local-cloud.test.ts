@@ -1,10 +1,13 @@
-import { searchConfigFromEnv } from "@haul/core/search/search-client";
+import { randomUUID } from "node:crypto";
+import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand, PutRecordCommand } from "@aws-sdk/client-kinesis";
+import { createSearchClient, searchConfigFromEnv, searchIndexName } from "@haul/core/search/search-client";
+import { createKinesisClient } from "@haul/functions/shared/aws-clients";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { driverNotificationsConsumer, liveApi, notificationApi, queryApi, reservationApi } from "@haul/functions/declarations";
+import { driverNotificationsConsumer, driverPositions, liveApi, notificationApi, queryApi, reservationApi, trackingApi } from "@haul/functions/declarations";
 import { identityDir } from "../src/config.js";
 import { mintToken } from "../src/identity/mint-token.js";
 import { loadOrCreateSigningKey } from "../src/identity/signing-key.js";
@@ -13,7 +16,7 @@ import { readOutputs } from "../src/outputs.js";
 import { send } from "./fixtures/http-client.js";
 import { connect, connected, request } from "./fixtures/websocket-client.js";
 
-const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0 };
+const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0, trackingApi: 0, kinesis: 0 };
 let haulDir: string;
 const savedEnv = { ...process.env };
 
@@ -26,7 +29,47 @@ afterAll(async () => {
   await rm(haulDir, { recursive: true, force: true });
 });
 
-const start = (fresh = false) => startLocalCloud({ haulDir, ports: freePorts, quiet: true, fresh });
+const start = (fresh = false) =>
+  startLocalCloud({ haulDir, ports: freePorts, quiet: true, fresh, firehose: { bufferingIntervalSeconds: 0.2, pollIntervalMs: 100 } });
+
+const local = { region: "us-east-1", credentials: { accessKeyId: "local", secretAccessKey: "local" } };
+
+/** Puts one fix of a new driver on the positions stream, as POST /positions does. */
+async function putFix(cloud: LocalCloud): Promise<string> {
+  const client = createKinesisClient({ ...local, endpoint: cloud.outputs.KinesisEndpoint! });
+  const driverId = randomUUID();
+  try {
+    const fix = { driverId, recordedAt: "2026-11-20T08:00:00.000Z", lat: 53.8, lon: -1.55 };
+    await client.send(new PutRecordCommand({ StreamName: cloud.outputs.DriverPositionsStreamName!, PartitionKey: driverId, Data: Buffer.from(JSON.stringify(fix)) }));
+  } finally {
+    client.destroy();
+  }
+  return driverId;
+}
+
+/** Records on the positions stream, from each shard's oldest. */
+async function recordsOnStream(cloud: LocalCloud): Promise<number> {
+  const client = createKinesisClient({ ...local, endpoint: cloud.outputs.KinesisEndpoint! });
+  const StreamName = cloud.outputs.DriverPositionsStreamName!;
+  try {
+    let count = 0;
+    for (const shard of (await client.send(new ListShardsCommand({ StreamName }))).Shards ?? []) {
+      const { ShardIterator } = await client.send(new GetShardIteratorCommand({ StreamName, ShardId: shard.ShardId, ShardIteratorType: "TRIM_HORIZON" }));
+      count += (await client.send(new GetRecordsCommand({ ShardIterator }))).Records?.length ?? 0;
+    }
+    return count;
+  } finally {
+    client.destroy();
+  }
+}
+
+async function waitFor(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
 
 async function putAndGet(cloud: LocalCloud, write: boolean): Promise<boolean> {
   const client = new DynamoDBClient({
@@ -55,12 +98,17 @@ describe("startLocalCloud", () => {
           "DriverNotificationsQueueArn",
           "DriverNotificationsQueueUrl",
           "DriverNotificationsTopicArn",
+          "DriverPositionsBackupBucketName",
+          "DriverPositionsDeliveryStreamName",
+          "DriverPositionsStreamName",
           "DynamoDbEndpoint",
           "IssuerUrl",
           "JwksUrl",
+          "KinesisEndpoint",
           "LiveApiCallbackUrl",
           "LiveApiUrl",
           "LiveConnectionsTableName",
+          "LiveSubscriptionsTableName",
           "NotificationApiUrl",
           "NotificationIdempotencyTableName",
           "QueryApiUrl",
@@ -68,6 +116,7 @@ describe("startLocalCloud", () => {
           "ReservationStateMachineArn",
           "SearchUrl",
           "StepFunctionsEndpoint",
+          "TrackingApiUrl",
           "TrackingSessionsTableName",
           "UserPoolClientId",
         ].sort(),
@@ -80,14 +129,18 @@ describe("startLocalCloud", () => {
         "identity",
         "dynamodb",
         "dynamodb ttl",
+        "kinesis",
         "opensearch",
+        "firehose",
         "sns/sqs",
         "stepfunctions",
         liveApi.name,
         driverNotificationsConsumer.name,
+        "scheduler",
         reservationApi.name,
         queryApi.name,
         notificationApi.name,
+        trackingApi.name,
       ]);
       expect(cloud.outputs.ReservationStateMachineArn).toBe("arn:aws:states:us-east-1:000000000000:stateMachine:local-haul-ReservationWorkflow");
       expect(cloud.outputs.DriverNotificationsTopicArn).toBe("arn:aws:sns:us-east-1:000000000000:local-haul-DriverNotifications");
@@ -102,6 +155,35 @@ describe("startLocalCloud", () => {
       expect(process.env.HAUL_TOKEN_ISSUER).toBe(cloud.outputs.IssuerUrl);
       expect(process.env.HAUL_TOKEN_AUDIENCE).toBe(cloud.outputs.UserPoolClientId);
       expect(process.env.AWS_ACCESS_KEY_ID).toBe("local");
+      expect(process.env.AWS_ENDPOINT_URL_KINESIS).toBe(cloud.outputs.KinesisEndpoint);
+      expect(process.env.HAUL_POSITIONS_STREAM_NAME).toBe("local-haul-DriverPositions");
+      expect(process.env.HAUL_LIVE_SUBSCRIPTIONS_TABLE).toBe("local-haul-LiveSubscriptions");
+
+      // The tracking service: a stack of its own as in the cloud, with the stream, the delivery
+      // stream and its backup "bucket" (a folder here), and its API behind the same token check.
+      expect(cloud.stackOutputs["local-haul-Tracking"]).toEqual({
+        TrackingApiUrl: cloud.outputs.TrackingApiUrl,
+        DriverPositionsStreamName: "local-haul-DriverPositions",
+        DriverPositionsDeliveryStreamName: "local-haul-DriverPositionsDelivery",
+        DriverPositionsBackupBucketName: path.join(haulDir, "firehose-backup"),
+        KinesisEndpoint: cloud.outputs.KinesisEndpoint,
+      });
+      expect((await send(`${cloud.outputs.TrackingApiUrl}/ops/fleet`)).status).toBe(401);
+      expect(cloud.firehose.stats().shardsReading).toEqual(["shardId-000000000000", "shardId-000000000001"].slice(0, driverPositions.shardCount));
+      expect(cloud.scheduler.periodsMs).toEqual({ PushLatestPositions: 60_000 });
+
+      // A fix on the stream reaches OpenSearch through the delivery stream, into the day's index.
+      const driverId = await putFix(cloud);
+      await waitFor("the fix delivered", () => cloud.firehose.stats().recordsDelivered === 1);
+      const search = createSearchClient({ url: cloud.outputs.SearchUrl! });
+      try {
+        const alias = searchIndexName(driverPositions.indexFamily);
+        await search.indices.refresh({ index: alias });
+        const { body } = await search.search({ index: alias, body: { query: { term: { driverId } } } });
+        expect(body.hits.hits.map((hit) => hit._index)).toEqual([`${alias}-${new Date().toISOString().slice(0, 10)}`]);
+      } finally {
+        await search.close();
+      }
 
       const jwks = await fetch(cloud.outputs.JwksUrl!);
       expect(jwks.status).toBe(200);
@@ -135,24 +217,34 @@ describe("startLocalCloud", () => {
     await expect(fetch(cloud.outputs.JwksUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.LiveApiCallbackUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.StepFunctionsEndpoint!, { method: "POST" })).rejects.toThrow();
+    await expect(fetch(cloud.outputs.TrackingApiUrl!)).rejects.toThrow();
+    await expect(fetch(cloud.outputs.KinesisEndpoint!, { method: "POST" })).rejects.toThrow();
   });
 
-  it("keeps DynamoDB data across restarts unless started fresh", async () => {
+  it("keeps DynamoDB and Kinesis data and the delivery checkpoints across restarts unless started fresh", async () => {
     const first = await start(true);
     try {
       expect(await putAndGet(first, true)).toBe(true);
+      await putFix(first);
+      await waitFor("the first fix delivered", () => first.firehose.stats().recordsDelivered === 1);
     } finally {
       await first.stop();
     }
     const second = await start(false);
     try {
       expect(await putAndGet(second, false)).toBe(true);
+      expect(await recordsOnStream(second)).toBe(1);
+      // The first fix was checkpointed: only the new one is read and delivered.
+      await putFix(second);
+      await waitFor("the second fix delivered", () => second.firehose.stats().recordsDelivered === 1);
+      expect(second.firehose.stats().recordsRead).toBe(1);
     } finally {
       await second.stop();
     }
     const fresh = await start(true);
     try {
       expect(await putAndGet(fresh, false)).toBe(false);
+      expect(await recordsOnStream(fresh)).toBe(0);
     } finally {
       await fresh.stop();
     }

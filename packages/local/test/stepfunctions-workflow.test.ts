@@ -26,7 +26,19 @@ let fakes: TaskOverrides = {};
 let counter = 0;
 
 /** Service-integration states run for real unless a test fakes them. */
-const serviceStates = ["NotifyDriver", "OpenTrackingSession", "WithdrawDriverNotification", "CloseTrackingSessionAfterFailure", "NotifyDriverOfCancellation", "CloseTrackingSession"];
+const serviceStates = [
+  "NotifyDriver",
+  "OpenTrackingSession",
+  "PublishRejection",
+  "WithdrawDriverNotification",
+  "CloseTrackingSessionAfterFailure",
+  "NotifyDriverOfCancellation",
+  "CloseTrackingSession",
+  "PublishPickup",
+  "StartTrackingDelivery",
+  "PublishDelivery",
+  "CloseTrackingSessionAfterDelivery",
+];
 
 const delegate = (key: string) => (input: JsonValue, invocation: Parameters<TaskOverrides[string]>[1]) => {
   const fake = fakes[invocation.stateName] ?? fakes[key];
@@ -127,6 +139,7 @@ describe("the reservation workflow on the local Step Functions", () => {
     expect(sent?.notification).toEqual(reservationView(reservationId, "CONFIRMED").notification);
     expect(sent?.attributes).toEqual({
       driverId: { Type: "String", Value: "5d1a3a8e-2f0e-4f43-9a39-1f2b8c7d6e55" },
+      customerId: { Type: "String", Value: "0b6f4f2e-6a47-4c59-9d0e-3f1b1c7a2d11" },
       eventType: { Type: "String", Value: "reservation-confirmed" },
       correlationId: { Type: "String", Value: `corr-${reservationId}` },
     });
@@ -135,7 +148,7 @@ describe("the reservation workflow on the local Step Functions", () => {
     expect(notified.notified.messageId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it("rejects a conflicting window as an outcome: no notification, no tracking session", async () => {
+  it("rejects a conflicting window as an outcome: the rejection is published, no tracking session", async () => {
     const reservationId = newReservationId();
     fakes = fakeTasks("REJECTED");
     const { description, history } = await runExecution(fixture, reservationId, createInput(reservationId));
@@ -151,11 +164,16 @@ describe("the reservation workflow on the local Step Functions", () => {
       "TaskStateExited:InvalidateCache",
       "ChoiceStateEntered:IsConfirmed",
       "ChoiceStateExited:IsConfirmed",
+      "TaskStateEntered:PublishRejection",
+      "TaskStateExited:PublishRejection",
       "SucceedStateEntered:ReservationDecided",
       "SucceedStateExited:ReservationDecided",
     ]);
     expect(await trackingSession(reservationId)).toBeUndefined();
-    expect(await notificationsSent()).toEqual([]);
+    const sent = await notificationsSent();
+    expect(sent.map((message) => [message.notification.eventId, message.attributes.eventType?.Value])).toEqual([
+      [`${reservationId}:reservation-rejected`, "reservation-rejected"],
+    ]);
   });
 
   it("retries a transient fault with backoff, then succeeds", async () => {
@@ -218,6 +236,8 @@ describe("the reservation workflow on the local Step Functions", () => {
       "TaskStateExited:MarkReservationFailed",
       "TaskStateEntered:InvalidateCacheAfterFailure",
       "TaskStateExited:InvalidateCacheAfterFailure",
+      "ChoiceStateEntered:IsReservationFailed",
+      "ChoiceStateExited:IsReservationFailed",
       "ChoiceStateEntered:WasDriverNotified",
       "ChoiceStateExited:WasDriverNotified",
       "TaskStateEntered:CloseTrackingSessionAfterFailure",
@@ -314,6 +334,127 @@ describe("the reservation workflow on the local Step Functions", () => {
     ]);
     expect((await notificationsSent()).map((message) => message.notification.type)).toEqual(["reservation-cancelled"]);
     expect((await trackingSession(reservationId))?.sessionStatus).toEqual({ S: "CLOSED" });
+  });
+
+  /** The input the pickup and deliver handlers start `<id>-<command>` with. */
+  const commandInput = (command: "pickup" | "complete", reservationId: string) =>
+    JSON.stringify({
+      command,
+      reservationId,
+      correlationId: `corr-${command}`,
+      reservation: reservationView(reservationId, command === "pickup" ? "IN_TRANSIT" : "COMPLETED"),
+    });
+
+  it("picks up: invalidates, publishes the pickup and moves the session to IN_TRANSIT", async () => {
+    const reservationId = newReservationId();
+    const invalidated: unknown[] = [];
+    fakes = fakeTasks("CONFIRMED", { InvalidateReservationCache: (input) => (invalidated.push(input), null) });
+    await runExecution(fixture, reservationId, createInput(reservationId));
+    await notificationsSent();
+    invalidated.length = 0;
+
+    const { description, history } = await runExecution(fixture, `${reservationId}-pickup`, commandInput("pickup", reservationId));
+    expect(description.status).toBe("SUCCEEDED");
+    expect(trace(history).filter((step) => step.includes(":"))).toEqual([
+      "ChoiceStateEntered:RouteCommand",
+      "ChoiceStateExited:RouteCommand",
+      "TaskStateEntered:InvalidateCacheAfterPickup",
+      "TaskStateExited:InvalidateCacheAfterPickup",
+      "TaskStateEntered:PublishPickup",
+      "TaskStateExited:PublishPickup",
+      "TaskStateEntered:StartTrackingDelivery",
+      "TaskStateExited:StartTrackingDelivery",
+      "SucceedStateEntered:ReservationPickedUp",
+      "SucceedStateExited:ReservationPickedUp",
+    ]);
+    expect(invalidated).toEqual([{ reservation: reservationView(reservationId, "IN_TRANSIT"), correlationId: "corr-pickup" }]);
+    const sent = await notificationsSent();
+    expect(sent.map((message) => [message.notification.eventId, message.attributes.customerId?.Value])).toEqual([
+      [`${reservationId}:reservation-picked-up`, "0b6f4f2e-6a47-4c59-9d0e-3f1b1c7a2d11"],
+    ]);
+    // The session the create execution opened, now in transit; its correlation id stays the create's.
+    expect(await trackingSession(reservationId)).toMatchObject({
+      sessionStatus: { S: "IN_TRANSIT" },
+      pickedUpAt: { S: "2031-03-04T07:30:00.000Z" },
+      customerId: { S: "0b6f4f2e-6a47-4c59-9d0e-3f1b1c7a2d11" },
+      driverId: { S: "5d1a3a8e-2f0e-4f43-9a39-1f2b8c7d6e55" },
+      windowStart: { S: "2031-03-04T08:00:00.000Z" },
+      windowEnd: { S: "2031-03-04T12:00:00.000Z" },
+      correlationId: { S: `corr-${reservationId}` },
+    });
+  });
+
+  it("completes: invalidates, publishes the delivery and closes the session with deliveredAt", async () => {
+    const reservationId = newReservationId();
+    fakes = fakeTasks("CONFIRMED");
+    await runExecution(fixture, reservationId, createInput(reservationId));
+    await runExecution(fixture, `${reservationId}-pickup`, commandInput("pickup", reservationId));
+    await notificationsSent();
+
+    const { description, history } = await runExecution(fixture, `${reservationId}-complete`, commandInput("complete", reservationId));
+    expect(description.status).toBe("SUCCEEDED");
+    expect(trace(history).filter((step) => step.includes(":"))).toEqual([
+      "ChoiceStateEntered:RouteCommand",
+      "ChoiceStateExited:RouteCommand",
+      "TaskStateEntered:InvalidateCacheAfterDelivery",
+      "TaskStateExited:InvalidateCacheAfterDelivery",
+      "TaskStateEntered:PublishDelivery",
+      "TaskStateExited:PublishDelivery",
+      "TaskStateEntered:CloseTrackingSessionAfterDelivery",
+      "TaskStateExited:CloseTrackingSessionAfterDelivery",
+      "SucceedStateEntered:ReservationDelivered",
+      "SucceedStateExited:ReservationDelivered",
+    ]);
+    expect((await notificationsSent()).map((message) => message.notification.type)).toEqual(["reservation-delivered"]);
+    expect(await trackingSession(reservationId)).toMatchObject({
+      sessionStatus: { S: "CLOSED" },
+      pickedUpAt: { S: "2031-03-04T07:30:00.000Z" },
+      deliveredAt: { S: "2031-03-04T11:15:00.000Z" },
+    });
+  });
+
+  it("never reopens a closed session: a late pickup execution's conditional update is caught", async () => {
+    const reservationId = newReservationId();
+    fakes = fakeTasks("CONFIRMED");
+    await runExecution(fixture, `${reservationId}-complete`, commandInput("complete", reservationId));
+    const { description, history } = await runExecution(fixture, `${reservationId}-pickup`, commandInput("pickup", reservationId));
+
+    expect(description.status).toBe("SUCCEEDED");
+    expect(history.find((event) => event.type === "TaskFailed")?.taskFailedEventDetails).toMatchObject({
+      resource: "updateItem",
+      error: "DynamoDB.ConditionalCheckFailedException",
+    });
+    expect((await trackingSession(reservationId))?.sessionStatus).toEqual({ S: "CLOSED" });
+    // A pickup before the create execution opened the session opens it in transit; the late open is then skipped.
+    const early = newReservationId();
+    await runExecution(fixture, `${early}-pickup`, commandInput("pickup", early));
+    await runExecution(fixture, early, createInput(early));
+    expect(await trackingSession(early)).toMatchObject({ sessionStatus: { S: "IN_TRANSIT" }, correlationId: { S: "corr-pickup" } });
+  });
+
+  it("leaves a reservation that did not fail uncompensated: no withdrawal, the session stays", async () => {
+    const reservationId = newReservationId();
+    fakes = fakeTasks("CONFIRMED", {
+      OpenTrackingSession: () => {
+        const error = new Error("We currently do not have sufficient capacity");
+        error.name = "DynamoDB.InternalServerErrorException";
+        throw error;
+      },
+      // The driver picked the cargo up meanwhile: IN_TRANSIT cannot fail.
+      MarkReservationFailed: (input) => reservationView((input as { reservationId: string }).reservationId, "IN_TRANSIT"),
+    });
+    const { description, history } = await runExecution(fixture, reservationId, createInput(reservationId));
+
+    expect(description.status).toBe("FAILED");
+    expect(description.error).toBe("ReservationFailed");
+    expect(trace(history).filter((step) => step.includes(":")).slice(-5)).toEqual([
+      "TaskStateEntered:InvalidateCacheAfterFailure",
+      "TaskStateExited:InvalidateCacheAfterFailure",
+      "ChoiceStateEntered:IsReservationFailed",
+      "ChoiceStateExited:IsReservationFailed",
+      "FailStateEntered:ReservationFailed",
+    ]);
+    expect((await notificationsSent()).map((message) => message.notification.type)).toEqual(["reservation-confirmed"]);
   });
 });
 

@@ -152,7 +152,7 @@ describe("messages", () => {
     ["a JSON array", "[1,2]", 'the message has no "action" (a string)'],
   ])("sends %s to $default, which answers an error frame naming the known actions", async (_case, message, text) => {
     const { socket } = await connectAs("driver");
-    expect(await request(socket, message)).toEqual({ type: "error", message: text, knownActions: ["ping"] });
+    expect(await request(socket, message)).toEqual({ type: "error", message: text, knownActions: ["subscribe", "unsubscribe", "ping"] });
     socket.close();
   });
 

@@ -132,12 +132,13 @@ export function listHttpApiRouteKeys(template: Template): string[] {
  * what the cloud will serve, to compare with what the local gateway serves.
  */
 export async function synthesizedHttpApiRouteKeys(): Promise<Record<string, string[]>> {
-  const { app, assembly } = await synthesizeApp();
+  const { assembly } = await synthesizeApp();
   const byApi: Record<string, string[]> = {};
   for (const api of httpApis) {
-    // Each HTTP API has the stack of the same name (`<stage>-haul-<name>`).
-    const artifact = assembly.getStackByName(app.logicalPrefixedName(api.name));
-    byApi[api.name] = listHttpApiRouteKeys(Template.fromJSON(artifact.template));
+    // Each HTTP API has a stack of its own (`<stage>-haul-<name>`, or the service's, e.g. Tracking), the one that outputs `<name>Url`.
+    const artifacts = assembly.stacks.filter((artifact) => Object.keys((artifact.template as { Outputs?: object }).Outputs ?? {}).includes(`${api.name}Url`));
+    if (artifacts.length !== 1) throw new Error(`Expected one stack outputting ${api.name}Url, found ${artifacts.length}`);
+    byApi[api.name] = listHttpApiRouteKeys(Template.fromJSON(artifacts[0]!.template));
   }
   return byApi;
 }

@@ -42,9 +42,14 @@ export type LiveConnection = z.infer<typeof LiveConnection>;
 /** Records a connection under its user; a repeated save of the same connection is harmless. */
 export async function save(connection: NewConnection): Promise<LiveConnection> {
   const parsed = NewConnection.parse(connection);
-  const item: LiveConnection = { ...parsed, expiresAt: Math.ceil(parsed.connectedAt / 1000) + maxConnectionSeconds + expiryMarginSeconds };
+  const item: LiveConnection = { ...parsed, expiresAt: expiryOf(parsed.connectedAt) };
   await getDocumentClient().send(new PutCommand({ TableName: tableName(), Item: item }));
   return item;
+}
+
+/** When the item of a connection opened at `connectedAt` (epoch ms) expires, in epoch seconds. */
+export function expiryOf(connectedAt: number): number {
+  return Math.ceil(connectedAt / 1000) + maxConnectionSeconds + expiryMarginSeconds;
 }
 
 /** Forgets a connection; one that is not recorded (any more) is no error. */

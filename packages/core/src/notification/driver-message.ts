@@ -9,9 +9,24 @@
  * the app localises from `window`.
  */
 import { z } from "zod";
-import { NotificationType, type DriverNotification } from "../reservation/schema.js";
+import type { DriverNotification } from "../reservation/schema.js";
 
 export * as DriverMessages from "./driver-message.js";
+
+/**
+ * The events a driver is told of (see audience.ts): a job given, cancelled or withdrawn. Pickup and
+ * delivery are the driver's own doing, and a rejection concerns a job they never had.
+ */
+export const driverMessageTypes = ["reservation-confirmed", "reservation-cancelled", "reservation-withdrawn"] as const;
+export const DriverMessageType = z.enum(driverMessageTypes);
+export type DriverMessageType = z.infer<typeof DriverMessageType>;
+
+/** A notification of a type the driver is told of. */
+export type DriverMessageNotification = DriverNotification & { readonly type: DriverMessageType };
+
+export function isDriverMessageNotification(notification: DriverNotification): notification is DriverMessageNotification {
+  return (driverMessageTypes as readonly string[]).includes(notification.type);
+}
 
 /** `<reservation id>:<type>`, as the workflow derives it; printable ASCII, never a space. */
 export const EventId = z
@@ -27,7 +42,7 @@ const MessagePlace = z.object({
 export const DriverMessage = z
   .object({
     eventId: EventId,
-    type: NotificationType,
+    type: DriverMessageType,
     driverId: z.uuid(),
     reservationId: z.uuid(),
     title: z.string().describe("A short headline, e.g. `New job: Tue, 1 Dec 2026, 08:00 UTC`"),
@@ -60,7 +75,7 @@ export function toFrame(message: DriverMessage): DriverMessageFrame {
 }
 
 /** The message a notification tells its driver, unread. */
-export function compose(notification: DriverNotification): DriverMessage {
+export function compose(notification: DriverMessageNotification): DriverMessage {
   const { pickup, dropoff, window, cargo } = notification;
   const job = `${weight(cargo.weightKg)} of ${cargo.description}`;
   const route = `from ${pickup.address} to ${dropoff.address}`;

@@ -1,6 +1,6 @@
 /**
- * What the notification service does with one driver notification: compose the driver's message,
- * store it in the history, then push it to every live connection the driver has.
+ * What the notification service does with one event the driver is told of (audience.ts): compose
+ * the driver's message, store it in the history, then push it to every live connection the driver has.
  *
  * Store first: a message the driver was shown live can always be found again, and a driver who is
  * offline loses nothing (the message waits, unread, in the history). A failure to store fails the
@@ -14,9 +14,8 @@
  * Once in effect: the caller runs this at most once per event id (the consumer's idempotency
  * record); should it run twice anyway, the store keeps one message (`existing`).
  */
-import { DriverMessages, type DriverMessage, type DriverMessageFrame } from "./driver-message.js";
+import { DriverMessages, type DriverMessage, type DriverMessageFrame, type DriverMessageNotification } from "./driver-message.js";
 import type { StoreOutcome } from "./message-store.js";
-import type { DriverNotification } from "../reservation/schema.js";
 
 /** What pushing to a user's connections did, by connection. */
 export interface DeliveryReport {
@@ -40,7 +39,7 @@ export interface NotifyDriverOutcome extends DeliveryReport {
   readonly stored: StoreOutcome;
 }
 
-export async function notifyDriver(notification: DriverNotification, dependencies: NotifyDriverDependencies): Promise<NotifyDriverOutcome> {
+export async function notifyDriver(notification: DriverMessageNotification, dependencies: NotifyDriverDependencies): Promise<NotifyDriverOutcome> {
   const message = DriverMessages.compose(notification);
   const stored = await dependencies.store(message);
   const delivery = await dependencies.deliver(message.driverId, DriverMessages.toFrame(message));

@@ -5,8 +5,7 @@
  */
 import { z } from "zod";
 import { checkTimeRange, instant, pageSize } from "../query-string.js";
-import { notificationTypes, type NotificationType } from "../reservation/schema.js";
-import { DriverMessageView, EventId } from "./driver-message.js";
+import { DriverMessageView, driverMessageTypes, EventId, type DriverMessageType } from "./driver-message.js";
 
 export { defaultPageSize, maxPageSize } from "../query-string.js";
 /** Messages one mark-read call may name. */
@@ -18,14 +17,14 @@ const typeList = z
   .string()
   .transform((text, context) => {
     const types = [...new Set(text.split(",").map((part) => part.trim().toLowerCase()))].sort();
-    const unknown = types.filter((type) => !(notificationTypes as readonly string[]).includes(type));
+    const unknown = types.filter((type) => !(driverMessageTypes as readonly string[]).includes(type));
     if (types.length === 0 || unknown.length > 0) {
-      context.addIssue({ code: "custom", message: `must be a comma-separated list of ${notificationTypes.join(", ")}` });
+      context.addIssue({ code: "custom", message: `must be a comma-separated list of ${driverMessageTypes.join(", ")}` });
       return z.NEVER;
     }
-    return types as NotificationType[];
+    return types as DriverMessageType[];
   })
-  .describe(`Only these message types, comma-separated (${notificationTypes.join(", ")}); default all`);
+  .describe(`Only these message types, comma-separated (${driverMessageTypes.join(", ")}); default all`);
 
 const flag = z
   .enum(["true", "false"], { error: "must be true or false" })

@@ -29,7 +29,7 @@ export interface ListSlice {
   readonly limit: number;
 }
 
-const columns = `id, customer_id, driver_id, status, status_reason, status_changed_at,
+const columns = `id, customer_id, driver_id, status, status_reason, status_changed_at, picked_up_at, delivered_at,
   pickup_lat, pickup_lon, pickup_address, dropoff_lat, dropoff_lon, dropoff_address,
   window_start, window_end, cargo_weight_kg, cargo_description, version, correlation_id, created_at, updated_at`;
 
@@ -78,15 +78,16 @@ export async function isDriver(pool: Pool, id: string): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** Drivers with a truck and no PENDING or CONFIRMED reservation overlapping [from, to), by name. */
+/** Drivers with a truck and no PENDING, CONFIRMED or IN_TRANSIT reservation overlapping [from, to), by name. */
 export async function findAvailableDrivers(pool: Pool, from: string, to: string): Promise<AvailableDriver[]> {
-  // [a, b) and [c, d) overlap iff a < d and c < b. PENDING counts: it may be confirmed any moment.
+  // [a, b) and [c, d) overlap iff a < d and c < b. PENDING counts: it may be confirmed any moment;
+  // IN_TRANSIT too: the driver is on the road for that window.
   const [rows] = await pool.execute<RowDataPacket[]>(
     `SELECT u.id, u.name, t.id AS truck_id, t.plate, t.class, t.capacity_kg
        FROM users u JOIN trucks t ON t.driver_id = u.id
       WHERE u.role = 'driver'
         AND NOT EXISTS (SELECT 1 FROM reservations r
-                         WHERE r.driver_id = u.id AND r.status IN ('PENDING', 'CONFIRMED')
+                         WHERE r.driver_id = u.id AND r.status IN ('PENDING', 'CONFIRMED', 'IN_TRANSIT')
                            AND r.window_start < ? AND r.window_end > ?)
       ORDER BY u.name, u.id`,
     [new Date(to), new Date(from)],

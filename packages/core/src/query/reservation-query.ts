@@ -256,6 +256,9 @@ export function toView(reservation: ReservationRecord): ReservationView {
     status: reservation.status,
     statusReason: reservation.statusReason,
     statusChangedAt: reservation.statusChangedAt,
+    // `?? null`: entries cached before these fields existed lack them.
+    pickedUpAt: reservation.pickedUpAt ?? null,
+    deliveredAt: reservation.deliveredAt ?? null,
     pickup: reservation.pickup,
     dropoff: reservation.dropoff,
     window: reservation.window,
@@ -270,18 +273,27 @@ export function toView(reservation: ReservationRecord): ReservationView {
 const phases: Readonly<Record<ReservationRecord["status"], WorkflowProgress["phase"]>> = {
   PENDING: "deciding",
   CONFIRMED: "confirmed",
+  IN_TRANSIT: "in-transit",
   REJECTED: "rejected",
   CANCELLED: "cancelled",
   FAILED: "failed",
   COMPLETED: "completed",
 };
 
-/** See WorkflowProgress. Executions are named by the reservation id; a cancellation's by `<id>-cancel`. */
+/** The execution that carried out each command after the decision; the decision's is named by the id alone. */
+const commandExecutions: Partial<Record<ReservationRecord["status"], string>> = {
+  CANCELLED: "cancel",
+  IN_TRANSIT: "pickup",
+  COMPLETED: "complete",
+};
+
+/** See WorkflowProgress. Executions are named by the reservation id, or `<id>-<command>` (cancel, pickup, complete). */
 export function progressOf(reservation: ReservationRecord): WorkflowProgress {
+  const command = commandExecutions[reservation.status];
   return {
     phase: phases[reservation.status],
     settled: reservation.status !== "PENDING",
     since: reservation.statusChangedAt,
-    executionName: reservation.status === "CANCELLED" ? `${reservation.id}-cancel` : reservation.id,
+    executionName: command ? `${reservation.id}-${command}` : reservation.id,
   };
 }

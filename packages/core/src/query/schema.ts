@@ -23,12 +23,14 @@ const placeView = z.object({ lat: z.number(), lon: z.number(), address: z.string
  *   deciding   PENDING: the execution is deciding (milliseconds);
  *   confirmed / rejected   decided; after confirming it notifies the driver and opens tracking;
  *   cancelled  the `<id>-cancel` execution tells the driver and closes tracking;
- *   failed     the workflow gave up and compensated;   completed   delivered.
+ *   in-transit the driver picked the cargo up: the `<id>-pickup` execution starts tracking;
+ *   completed  delivered: the `<id>-complete` execution ends tracking;
+ *   failed     the workflow gave up and compensated.
  * `executionName` names the execution to inspect (Step Functions DescribeExecution).
  */
 export const WorkflowProgress = z
   .object({
-    phase: z.enum(["deciding", "confirmed", "rejected", "cancelled", "failed", "completed"]),
+    phase: z.enum(["deciding", "confirmed", "in-transit", "rejected", "cancelled", "failed", "completed"]),
     settled: z.boolean().describe("False only while the workflow is still deciding (PENDING)"),
     since: z.iso.datetime().describe("When the reservation entered this phase"),
     executionName: z.string().describe("The Step Functions execution that brought it here"),
@@ -44,6 +46,8 @@ export const ReservationView = z
     status: ReservationStatus,
     statusReason: z.string().nullable().describe("Why it was REJECTED or FAILED"),
     statusChangedAt: z.iso.datetime(),
+    pickedUpAt: z.iso.datetime().nullable().describe("When the driver picked the cargo up (IN_TRANSIT); null before"),
+    deliveredAt: z.iso.datetime().nullable().describe("When the driver delivered it (COMPLETED); null before"),
     pickup: placeView,
     dropoff: placeView,
     window: z.object({ start: z.iso.datetime(), end: z.iso.datetime() }).describe("Half-open [start, end), UTC"),
@@ -77,7 +81,7 @@ export const AvailableDrivers = z
   .object({
     from: z.iso.datetime(),
     to: z.iso.datetime(),
-    drivers: z.array(AvailableDriver).describe("Drivers with a truck and no PENDING or CONFIRMED reservation overlapping [from, to), by name"),
+    drivers: z.array(AvailableDriver).describe("Drivers with a truck and no PENDING, CONFIRMED or IN_TRANSIT reservation overlapping [from, to), by name"),
   })
   .meta({ id: "AvailableDrivers" });
 export type AvailableDrivers = z.infer<typeof AvailableDrivers>;

@@ -2,23 +2,29 @@
  * Reservations: a customer reserves a driver and their truck for a half-open UTC window.
  *
  *   accept     POST /reservations: checks the driver and the cargo, writes PENDING (idempotent on the id)
- *   persist    the workflow's decision: PENDING -> CONFIRMED, or REJECTED when it overlaps a CONFIRMED one
+ *   persist    the workflow's decision: PENDING -> CONFIRMED, or REJECTED when it overlaps a
+ *              CONFIRMED or IN_TRANSIT one
  *   markFailed the workflow's compensation: PENDING/CONFIRMED -> FAILED
  *   cancel     the customer's cancellation: CONFIRMED -> CANCELLED, before the window starts
+ *   pickUp     the assigned driver's pickup: CONFIRMED -> IN_TRANSIT, from pickupLeadMinutes before the window
+ *   deliver    the assigned driver's delivery: IN_TRANSIT -> COMPLETED
  *
  * Statuses and transitions: see status.ts. Every write bumps `version`; every function that writes
  * returns the ReservationWorkflowView the workflow carries. All reads and writes go to the primary.
  */
 import { createHash } from "node:crypto";
+import type { PoolConnection } from "mysql2/promise";
 import { z } from "zod";
 import { getPrimaryPool } from "../db/pools.js";
 import { ConflictError, ForbiddenError, InvalidInputError, NotFoundError, TransientError } from "../errors.js";
 import type { NotificationType, ReservationRequest, ReservationWorkflowView } from "./schema.js";
-import { canTransition } from "./status.js";
+import { canTransition, pickupLeadMinutes } from "./status.js";
 import {
   decideReservation,
   inTransaction,
   insertPendingIfAllowed,
+  markDelivered,
+  markPickedUp,
   readParties,
   readReservation,
   updateStatus,
@@ -87,19 +93,21 @@ export async function accept(customerId: string, request: ReservationRequest, op
 
 /**
  * The workflow's decision, in one transaction under the driver's lock: a PENDING reservation
- * becomes CONFIRMED, or REJECTED when a CONFIRMED reservation of the same driver overlaps its
- * window. A reservation no longer PENDING is returned as it is, so a re-run changes nothing.
+ * becomes CONFIRMED, or REJECTED when a CONFIRMED or IN_TRANSIT reservation of the same driver
+ * overlaps its window. A reservation no longer PENDING is returned as it is, so a re-run changes
+ * nothing. Either decision is published: the customer hears both, the driver a confirmation.
  */
 export async function persist(reservationId: string): Promise<ReservationWorkflowView> {
   const id = reservationId.toLowerCase();
   const decided = await decideReservation(await getPrimaryPool(), id);
   if (!decided) throw new NotFoundError(`There is no reservation ${id}.`);
-  return toWorkflowView(decided, decided.status === "CONFIRMED" ? "reservation-confirmed" : null);
+  return toWorkflowView(decided, decisionEvents[decided.status] ?? null);
 }
 
 /**
  * The workflow's compensation: PENDING or CONFIRMED becomes FAILED with `reason`. A reservation
- * that already ended otherwise (REJECTED, CANCELLED, COMPLETED) or already FAILED stays as it is.
+ * that already ended otherwise (REJECTED, CANCELLED, COMPLETED), is on the road (IN_TRANSIT: see
+ * status.ts) or already FAILED stays as it is; the workflow compensates only a FAILED one.
  * The view's notification withdraws the job from the driver (sent only if they were told of it).
  */
 export async function markFailed(reservationId: string, reason: string): Promise<ReservationWorkflowView> {
@@ -139,6 +147,47 @@ export async function cancel(reservationId: string, customerId: string, now: Dat
   return toWorkflowView(cancelled, "reservation-cancelled");
 }
 
+/**
+ * The assigned driver's pickup: CONFIRMED becomes IN_TRANSIT at `now`, from `pickupLeadMinutes`
+ * before the window starts (earlier is a ConflictError saying when it opens; a late pickup is still
+ * a pickup). Anyone else's reservation, or an unknown one, is NotFound. Picking up again, also once
+ * delivered, returns the reservation as it is.
+ */
+export async function pickUp(reservationId: string, driverId: string, now: Date): Promise<ReservationWorkflowView> {
+  const id = reservationId.toLowerCase();
+  const pickedUp = await inTransaction(async (connection) => {
+    const locked = await lockDriversReservation(connection, id, driverId);
+    if (locked.pickedUpAt !== null) return locked;
+    if (locked.status !== "CONFIRMED") throw new ConflictError(`A ${locked.status} reservation cannot be picked up.`);
+    const opensAt = Date.parse(locked.window.start) - pickupLeadMinutes * 60_000;
+    if (now.getTime() < opensAt)
+      throw new ConflictError(
+        `The pickup opens at ${new Date(opensAt).toISOString()}, ${pickupLeadMinutes} minutes before the window starts at ${locked.window.start}.`,
+      );
+    await markPickedUp(connection, id, now);
+    return (await readReservation(connection, id)) as StoredReservation;
+  });
+  return toWorkflowView(pickedUp, "reservation-picked-up");
+}
+
+/**
+ * The assigned driver's delivery: IN_TRANSIT becomes COMPLETED at `now`. Anyone else's
+ * reservation, or an unknown one, is NotFound; one not picked up yet is a ConflictError.
+ * Delivering again returns the reservation as it is.
+ */
+export async function deliver(reservationId: string, driverId: string, now: Date): Promise<ReservationWorkflowView> {
+  const id = reservationId.toLowerCase();
+  const delivered = await inTransaction(async (connection) => {
+    const locked = await lockDriversReservation(connection, id, driverId);
+    if (locked.deliveredAt !== null) return locked;
+    if (locked.status === "CONFIRMED") throw new ConflictError("The reservation is CONFIRMED: it must be picked up before it is delivered.");
+    if (locked.status !== "IN_TRANSIT") throw new ConflictError(`A ${locked.status} reservation cannot be delivered.`);
+    await markDelivered(connection, id, now);
+    return (await readReservation(connection, id)) as StoredReservation;
+  });
+  return toWorkflowView(delivered, "reservation-delivered");
+}
+
 /** The reservation `reservationId` as stored on the primary, or undefined (a non-UUID included). */
 export async function get(reservationId: string): Promise<ReservationRecord | undefined> {
   if (!z.uuid().safeParse(reservationId).success) return undefined;
@@ -146,9 +195,17 @@ export async function get(reservationId: string): Promise<ReservationRecord | un
   return stored && stripInternals(stored);
 }
 
-/** The view the workflow carries; `notificationType` null when the driver is told nothing. */
+/** The event each decision publishes; PENDING (not decided) publishes none. */
+const decisionEvents: Partial<Record<ReservationRecord["status"], NotificationType>> = {
+  CONFIRMED: "reservation-confirmed",
+  REJECTED: "reservation-rejected",
+};
+
+/** The view the workflow carries; `notificationType` null when nothing is published. */
 export function toWorkflowView(reservation: ReservationRecord, notificationType: NotificationType | null): ReservationWorkflowView {
   const window = { start: reservation.window.start, end: reservation.window.end };
+  // The session outlives the window, or a delivery that ran late, by the grace period.
+  const lastActivity = Math.max(...[window.end, reservation.pickedUpAt, reservation.deliveredAt].filter((at) => at !== null).map(Date.parse));
   return {
     reservationId: reservation.id,
     customerId: reservation.customerId,
@@ -156,7 +213,9 @@ export function toWorkflowView(reservation: ReservationRecord, notificationType:
     status: reservation.status,
     version: reservation.version,
     window,
-    trackingExpiresAt: String(Math.floor(Date.parse(window.end) / 1000) + trackingGraceSeconds),
+    pickedUpAt: reservation.pickedUpAt,
+    deliveredAt: reservation.deliveredAt,
+    trackingExpiresAt: String(Math.floor(lastActivity / 1000) + trackingGraceSeconds),
     notification:
       notificationType === null
         ? null
@@ -174,6 +233,13 @@ export function toWorkflowView(reservation: ReservationRecord, notificationType:
             occurredAt: reservation.statusChangedAt,
           },
   };
+}
+
+/** `id` locked for update, if it is `driverId`'s; otherwise NotFound, so existence does not leak. */
+async function lockDriversReservation(connection: PoolConnection, id: string, driverId: string): Promise<StoredReservation> {
+  const locked = z.uuid().safeParse(id).success ? await readReservation(connection, id, { forUpdate: true }) : undefined;
+  if (!locked || locked.driverId !== driverId.toLowerCase()) throw new NotFoundError(`You have no reservation ${id}.`);
+  return locked;
 }
 
 /** The caller must be a customer, and the driver a driver with a truck that can carry the cargo. */

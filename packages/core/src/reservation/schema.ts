@@ -75,14 +75,29 @@ export type ReservationRequest = z.output<typeof ReservationRequest>;
 /** A request as sent (times with any offset). */
 export type ReservationRequestInput = z.input<typeof ReservationRequest>;
 
-export const notificationTypes = ["reservation-confirmed", "reservation-cancelled", "reservation-withdrawn"] as const;
+/**
+ * The events a reservation's status changes publish, one per change (the notification consumer
+ * decides who hears which: packages/core/src/notification/audience.ts). `withdrawn` is the
+ * workflow giving up on a reservation (FAILED).
+ */
+export const notificationTypes = [
+  "reservation-confirmed",
+  "reservation-rejected",
+  "reservation-cancelled",
+  "reservation-withdrawn",
+  "reservation-picked-up",
+  "reservation-delivered",
+] as const;
 export const NotificationType = z.enum(notificationTypes);
 export type NotificationType = z.infer<typeof NotificationType>;
 
 const placeView = z.object({ lat: z.number(), lon: z.number(), address: z.string() });
 const windowView = z.object({ start: z.iso.datetime(), end: z.iso.datetime() });
 
-/** The message the driver gets; `eventId` is `<reservationId>:<type>`, for consumers to deduplicate on. */
+/**
+ * The event a status change publishes (the driver's message and the customer's status frame are
+ * made from it); `eventId` is `<reservationId>:<type>`, for consumers to deduplicate on.
+ */
 export const DriverNotification = z.object({
   eventId: z.string(),
   type: NotificationType,
@@ -100,8 +115,9 @@ export type DriverNotification = z.infer<typeof DriverNotification>;
 /**
  * What PersistReservation and MarkReservationFailed return and the workflow keeps at
  * `$.reservation`. `trackingExpiresAt` is epoch seconds as a string (the DynamoDB N the
- * OpenTrackingSession task writes): window end + 1 day. `notification` is null when the driver
- * has nothing to be told (PENDING, REJECTED).
+ * OpenTrackingSession task writes): a day after the window ends, or after the pickup or delivery
+ * when that was later. `notification` is the event the workflow publishes; null when there is
+ * none (PENDING). `pickedUpAt` and `deliveredAt` go into the tracking session.
  */
 export const ReservationWorkflowView = z.object({
   reservationId: z.uuid(),
@@ -110,6 +126,9 @@ export const ReservationWorkflowView = z.object({
   status: ReservationStatus,
   version: z.number().int().positive(),
   window: windowView,
+  // Defaults: a view started before these existed still parses.
+  pickedUpAt: z.iso.datetime().nullable().default(null),
+  deliveredAt: z.iso.datetime().nullable().default(null),
   trackingExpiresAt: z.string().regex(/^\d+$/),
   notification: DriverNotification.nullable(),
 });

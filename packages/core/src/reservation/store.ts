@@ -16,6 +16,10 @@ export interface ReservationRecord {
   /** Why it was REJECTED or FAILED; null otherwise. */
   readonly statusReason: string | null;
   readonly statusChangedAt: string;
+  /** When the driver marked the pickup (IN_TRANSIT); null before. */
+  readonly pickedUpAt: string | null;
+  /** When the driver marked the delivery (COMPLETED); null before. */
+  readonly deliveredAt: string | null;
   readonly pickup: Place;
   readonly dropoff: Place;
   readonly window: TimeWindow;
@@ -34,7 +38,7 @@ export interface StoredReservation extends ReservationRecord {
 
 type Executor = Pool | PoolConnection;
 
-const columns = `id, customer_id, driver_id, status, status_reason, status_changed_at,
+const columns = `id, customer_id, driver_id, status, status_reason, status_changed_at, picked_up_at, delivered_at,
   pickup_lat, pickup_lon, pickup_address, dropoff_lat, dropoff_lon, dropoff_address,
   window_start, window_end, cargo_weight_kg, cargo_description, version, request_hash,
   correlation_id, created_at, updated_at`;
@@ -117,11 +121,33 @@ export async function updateStatus(
   return result.affectedRows === 1;
 }
 
+/** CONFIRMED -> IN_TRANSIT at `at`, bumping the version; false when it was not CONFIRMED. */
+export async function markPickedUp(executor: Executor, id: string, at: Date): Promise<boolean> {
+  const [result] = await executor.execute<ResultSetHeader>(
+    `UPDATE reservations
+        SET status = 'IN_TRANSIT', status_reason = NULL, status_changed_at = ?, picked_up_at = ?, version = version + 1
+      WHERE id = ? AND status = 'CONFIRMED'`,
+    [at, at, id],
+  );
+  return result.affectedRows === 1;
+}
+
+/** IN_TRANSIT -> COMPLETED at `at`, bumping the version; false when it was not IN_TRANSIT. */
+export async function markDelivered(executor: Executor, id: string, at: Date): Promise<boolean> {
+  const [result] = await executor.execute<ResultSetHeader>(
+    `UPDATE reservations
+        SET status = 'COMPLETED', status_reason = NULL, status_changed_at = ?, delivered_at = ?, version = version + 1
+      WHERE id = ? AND status = 'IN_TRANSIT'`,
+    [at, at, id],
+  );
+  return result.affectedRows === 1;
+}
+
 /**
- * The workflow's decision for `id`, made by the decide_reservation procedure (migration 0006) in
+ * The workflow's decision for `id`, made by the decide_reservation procedure (migration 0008) in
  * one round trip and one transaction under the driver's lock: PENDING becomes CONFIRMED, or
- * REJECTED when it overlaps a CONFIRMED reservation of the driver. Returns the row after it, as
- * it is when no longer PENDING; undefined for an unknown id.
+ * REJECTED when it overlaps a CONFIRMED or IN_TRANSIT reservation of the driver. Returns the row
+ * after it, as it is when no longer PENDING; undefined for an unknown id.
  */
 export async function decideReservation(executor: Executor, id: string): Promise<StoredReservation | undefined> {
   const [results] = await executor.query<RowDataPacket[][]>("CALL decide_reservation(?)", [id]);
@@ -190,6 +216,8 @@ export function toReservationRecord(row: RowDataPacket): ReservationRecord {
     status: row.status as ReservationStatus,
     statusReason: row.status_reason === null ? null : String(row.status_reason),
     statusChangedAt: iso(row.status_changed_at),
+    pickedUpAt: row.picked_up_at == null ? null : iso(row.picked_up_at),
+    deliveredAt: row.delivered_at == null ? null : iso(row.delivered_at),
     pickup: { lat: Number(row.pickup_lat), lon: Number(row.pickup_lon), address: String(row.pickup_address) },
     dropoff: { lat: Number(row.dropoff_lat), lon: Number(row.dropoff_lon), address: String(row.dropoff_address) },
     window: { start: iso(row.window_start), end: iso(row.window_end) },

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { Client } from "@opensearch-project/opensearch";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ForbiddenError, InvalidInputError } from "../../src/errors.js";
-import { DriverMessages, type DriverMessage } from "../../src/notification/driver-message.js";
+import { DriverMessages, type DriverMessage, type DriverMessageType } from "../../src/notification/driver-message.js";
 import { createMessageHistory, type MessageHistory, type Viewer } from "../../src/notification/message-history.js";
 import { DriverMessagesQuery, AllMessagesQuery } from "../../src/notification/schema.js";
 import { createTestClient } from "../search/support.js";
@@ -27,7 +27,7 @@ const driverQuery = (query: Record<string, string> = {}) => DriverMessagesQuery.
 const allQuery = (query: Record<string, string> = {}) => AllMessagesQuery.parse(query);
 const minute = (n: number) => new Date(Date.parse("2026-11-20T10:00:00.000Z") + n * 60_000).toISOString();
 
-async function put(options: NotificationOptions): Promise<DriverMessage> {
+async function put(options: NotificationOptions<DriverMessageType>): Promise<DriverMessage> {
   const message = DriverMessages.compose(driverNotification(options));
   expect(await history.store.store(message, { refresh: true })).toBe("created");
   return message;

@@ -27,26 +27,29 @@ export async function deleteMessageIndices(client: Client): Promise<void> {
   await client.indices.delete({ index: `${testPrefix}${messageFamily}-*`, expand_wildcards: "all" }, { ignore: [404] });
 }
 
-export interface NotificationOptions {
+export interface NotificationOptions<Type extends NotificationType> {
   readonly driverId: string;
+  readonly customerId?: string;
   readonly reservationId?: string;
-  readonly type?: NotificationType;
+  readonly type?: Type;
   readonly occurredAt?: string;
   readonly pickup?: string;
   readonly dropoff?: string;
   readonly cargo?: string;
 }
 
-/** A notification as the workflow's NotifyDriver state publishes it. */
-export function driverNotification(options: NotificationOptions): DriverNotification {
+/** A notification as the workflow's publishing states publish it; a confirmation unless `type` says otherwise. */
+export function driverNotification<Type extends NotificationType = "reservation-confirmed">(
+  options: NotificationOptions<Type>,
+): DriverNotification & { readonly type: Type } {
   const reservationId = options.reservationId ?? randomUUID();
-  const type = options.type ?? "reservation-confirmed";
+  const type = options.type ?? ("reservation-confirmed" as Type);
   return {
     eventId: `${reservationId}:${type}`,
     type,
     reservationId,
     driverId: options.driverId,
-    customerId: "0b9cb5a4-3d4e-4c5f-8a6b-7c8d9e0f1a2b",
+    customerId: options.customerId ?? "0b9cb5a4-3d4e-4c5f-8a6b-7c8d9e0f1a2b",
     pickup: { lat: 53.8008, lon: -1.5491, address: options.pickup ?? "12 Dock Road, Leeds" },
     dropoff: { lat: 53.959, lon: -1.0815, address: options.dropoff ?? "3 Mill Lane, York" },
     window: { start: "2026-12-01T08:00:00.000Z", end: "2026-12-01T12:00:00.000Z" },

@@ -349,3 +349,37 @@ describe("available drivers", () => {
     expect(again.value.drivers.map((d) => d.driverId)).not.toContain(truckless);
   });
 });
+
+describe("pickup and delivery", () => {
+  it("show IN_TRANSIT with pickedUpAt, filter by it, keep the driver unavailable, then show the delivery", async () => {
+    const id = await accept();
+    const decided = await decide(id);
+    const pickedUpAt = new Date(Date.parse(decided.window.start) - 30 * 60_000);
+    await ReservationCache.invalidate(await Reservation.pickUp(id, driverId, pickedUpAt));
+    await waitForReplica();
+
+    const inTransit = (await service.queries.getReservation(customer(), id)).value;
+    expect(inTransit).toMatchObject({
+      status: "IN_TRANSIT",
+      pickedUpAt: pickedUpAt.toISOString(),
+      deliveredAt: null,
+      workflow: { phase: "in-transit", settled: true, since: pickedUpAt.toISOString(), executionName: `${id}-pickup` },
+    });
+    const listed = await service.queries.listReservations(customer(), listQuery({ status: "in_transit", limit: "100" }));
+    expect(listed.value.items.map((item) => item.reservationId)).toEqual([id]);
+    const busy = await service.queries.listAvailableDrivers({ from: decided.window.start, to: decided.window.end });
+    expect(busy.value.drivers.map((d) => d.driverId)).not.toContain(driverId);
+
+    const deliveredAt = new Date(pickedUpAt.getTime() + 90 * 60_000);
+    await ReservationCache.invalidate(await Reservation.deliver(id, driverId, deliveredAt));
+    await waitForReplica();
+    expect((await service.queries.getReservation(customer(), id)).value).toMatchObject({
+      status: "COMPLETED",
+      pickedUpAt: pickedUpAt.toISOString(),
+      deliveredAt: deliveredAt.toISOString(),
+      workflow: { phase: "completed", executionName: `${id}-complete` },
+    });
+    const free = await service.queries.listAvailableDrivers({ from: decided.window.start, to: decided.window.end });
+    expect(free.value.drivers.map((d) => d.driverId)).toContain(driverId);
+  });
+});

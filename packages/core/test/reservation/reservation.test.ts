@@ -136,6 +136,8 @@ describe("Reservation.persist", () => {
       status: "CONFIRMED",
       version: 2,
       window: request.window,
+      pickedUpAt: null,
+      deliveredAt: null,
       trackingExpiresAt: String(Date.parse(request.window.end) / 1000 + 86_400),
       notification: {
         eventId: `${accepted.id}:reservation-confirmed`,
@@ -165,7 +167,12 @@ describe("Reservation.persist", () => {
     const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
     const first = await reserveAndDecide(customerId, driverId, windowAt(0, 4));
     const second = await reserveAndDecide(customerId, driverId, windowAt(3, 4));
-    expect(second).toMatchObject({ status: "REJECTED", version: 2, notification: null });
+    // The customer is told of the rejection.
+    expect(second).toMatchObject({
+      status: "REJECTED",
+      version: 2,
+      notification: { type: "reservation-rejected", eventId: `${second.reservationId}:reservation-rejected`, customerId },
+    });
     expect((await Reservation.get(second.reservationId))?.statusReason).toMatch(new RegExp(`^overlaps reservation ${first.reservationId}`));
     expect((await Reservation.get(first.reservationId))?.status).toBe("CONFIRMED");
     // A window inside, and one around, the confirmed one overlap too.
@@ -320,6 +327,120 @@ describe("Reservation.cancel", () => {
     await expect(Reservation.cancel(rejected.reservationId, customerId, new Date())).rejects.toThrow(/REJECTED reservation cannot/);
     const failed = await Reservation.markFailed((await reserveAndDecide(customerId, driverId, windowAt(9))).reservationId, "x");
     await expect(Reservation.cancel(failed.reservationId, customerId, new Date())).rejects.toThrow(/FAILED reservation cannot/);
+  });
+});
+
+describe("Reservation.pickUp and Reservation.deliver", () => {
+  const minuteMs = 60_000;
+  /** A CONFIRMED reservation and the earliest moment its pickup is allowed. */
+  async function confirmedTrip(window = windowAt(0)) {
+    const [customerId, driverId] = [await createTestCustomer(), await createTestDriver()];
+    const confirmed = await reserveAndDecide(customerId, driverId, window);
+    const opens = new Date(Date.parse(confirmed.window.start) - Reservation.pickupLeadMinutes * minuteMs);
+    return { customerId, driverId, confirmed, opens };
+  }
+
+  it("moves CONFIRMED to IN_TRANSIT at the pickup and IN_TRANSIT to COMPLETED at the delivery, telling the customer", async () => {
+    const { customerId, driverId, confirmed, opens } = await confirmedTrip();
+    const pickedUpAt = new Date(opens.getTime() + 5 * minuteMs);
+    const pickedUp = await Reservation.pickUp(confirmed.reservationId, driverId, pickedUpAt);
+    expect(pickedUp).toMatchObject({
+      status: "IN_TRANSIT",
+      version: 3,
+      pickedUpAt: pickedUpAt.toISOString(),
+      deliveredAt: null,
+      notification: { type: "reservation-picked-up", eventId: `${confirmed.reservationId}:reservation-picked-up`, customerId, occurredAt: pickedUpAt.toISOString() },
+    });
+    expect(Reservation.ReservationWorkflowView.parse(pickedUp)).toEqual(pickedUp);
+    // Late: delivered two days after the window ended; the session outlives the delivery by a day.
+    const deliveredAt = new Date(Date.parse(confirmed.window.end) + 2 * 86_400_000);
+    const delivered = await Reservation.deliver(confirmed.reservationId, driverId.toUpperCase(), deliveredAt);
+    expect(delivered).toMatchObject({
+      status: "COMPLETED",
+      version: 4,
+      pickedUpAt: pickedUpAt.toISOString(),
+      deliveredAt: deliveredAt.toISOString(),
+      trackingExpiresAt: String(deliveredAt.getTime() / 1000 + 86_400),
+      notification: { type: "reservation-delivered", occurredAt: deliveredAt.toISOString() },
+    });
+    expect(await Reservation.get(confirmed.reservationId)).toMatchObject({
+      status: "COMPLETED",
+      statusChangedAt: deliveredAt.toISOString(),
+      pickedUpAt: pickedUpAt.toISOString(),
+      deliveredAt: deliveredAt.toISOString(),
+    });
+  });
+
+  it("opens the pickup exactly pickupLeadMinutes before the window; earlier is a conflict saying when it opens", async () => {
+    const { driverId, confirmed, opens } = await confirmedTrip();
+    expect(Reservation.pickupLeadMinutes).toBe(60);
+    const early = Reservation.pickUp(confirmed.reservationId, driverId, new Date(opens.getTime() - 1));
+    await expect(early).rejects.toBeInstanceOf(ConflictError);
+    await expect(Reservation.pickUp(confirmed.reservationId, driverId, new Date(opens.getTime() - 1))).rejects.toThrow(
+      `The pickup opens at ${opens.toISOString()}`,
+    );
+    expect((await Reservation.get(confirmed.reservationId))?.status).toBe("CONFIRMED");
+    expect((await Reservation.pickUp(confirmed.reservationId, driverId, opens)).status).toBe("IN_TRANSIT");
+  });
+
+  it("answers a repeated step with the reservation as it is, writing nothing", async () => {
+    const { driverId, confirmed, opens } = await confirmedTrip();
+    const pickedUp = await Reservation.pickUp(confirmed.reservationId, driverId, opens);
+    expect(await Reservation.pickUp(confirmed.reservationId, driverId, new Date(opens.getTime() + minuteMs))).toEqual(pickedUp);
+    const delivered = await Reservation.deliver(confirmed.reservationId, driverId, new Date(opens.getTime() + 2 * minuteMs));
+    expect(await Reservation.deliver(confirmed.reservationId, driverId, new Date(opens.getTime() + 3 * minuteMs))).toEqual(delivered);
+    // A pickup repeated after the delivery is still the pickup that was done.
+    expect(await Reservation.pickUp(confirmed.reservationId, driverId, new Date())).toMatchObject({ status: "COMPLETED", version: 4 });
+    expect((await Reservation.get(confirmed.reservationId))?.version).toBe(4);
+  });
+
+  it("refuses out-of-order steps with a conflict naming the status", async () => {
+    const { customerId, driverId, confirmed, opens } = await confirmedTrip();
+    await expect(Reservation.deliver(confirmed.reservationId, driverId, opens)).rejects.toThrow(/CONFIRMED: it must be picked up before/);
+    const cancelled = await reserveAndDecide(customerId, driverId, windowAt(10));
+    await Reservation.cancel(cancelled.reservationId, customerId, new Date());
+    await expect(Reservation.pickUp(cancelled.reservationId, driverId, new Date(Date.parse(cancelled.window.start)))).rejects.toThrow(
+      /A CANCELLED reservation cannot be picked up/,
+    );
+    await expect(Reservation.deliver(cancelled.reservationId, driverId, new Date())).rejects.toThrow(/A CANCELLED reservation cannot be delivered/);
+    const pending = await Reservation.accept(customerId, validRequest(driverId, { window: windowAt(20) }), { reservationId: randomUUID() });
+    await expect(Reservation.pickUp(pending.id, driverId, new Date(Date.parse(windowAt(20).start)))).rejects.toThrow(/A PENDING reservation/);
+    // A cancel once in transit is refused too.
+    await Reservation.pickUp(confirmed.reservationId, driverId, opens);
+    await expect(Reservation.cancel(confirmed.reservationId, customerId, new Date())).rejects.toThrow(/IN_TRANSIT reservation cannot be cancelled/);
+    expect((await Reservation.get(confirmed.reservationId))?.status).toBe("IN_TRANSIT");
+  });
+
+  it("answers NotFound to another driver, the customer, and for unknown ids, changing nothing", async () => {
+    const { customerId, driverId, confirmed, opens } = await confirmedTrip();
+    const otherDriver = await createTestDriver();
+    await expect(Reservation.pickUp(confirmed.reservationId, otherDriver, opens)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(Reservation.pickUp(confirmed.reservationId, customerId, opens)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(Reservation.pickUp(randomUUID(), driverId, opens)).rejects.toBeInstanceOf(NotFoundError);
+    await expect(Reservation.deliver("not-a-uuid", driverId, opens)).rejects.toBeInstanceOf(NotFoundError);
+    await Reservation.pickUp(confirmed.reservationId, driverId, opens);
+    await expect(Reservation.deliver(confirmed.reservationId, otherDriver, opens)).rejects.toBeInstanceOf(NotFoundError);
+    expect((await Reservation.get(confirmed.reservationId))?.status).toBe("IN_TRANSIT");
+  });
+
+  it("keeps a reservation in transit from failing: markFailed leaves it as it is", async () => {
+    const { driverId, confirmed, opens } = await confirmedTrip();
+    const pickedUp = await Reservation.pickUp(confirmed.reservationId, driverId, opens);
+    expect(await Reservation.markFailed(confirmed.reservationId, "SNS.InternalErrorException: late")).toMatchObject({
+      status: "IN_TRANSIT",
+      version: pickedUp.version,
+    });
+  });
+
+  it("keeps the driver busy while in transit: an overlapping reservation is rejected, naming it", async () => {
+    const { customerId, driverId, confirmed, opens } = await confirmedTrip(windowAt(0, 4));
+    await Reservation.pickUp(confirmed.reservationId, driverId, opens);
+    const overlapping = await reserveAndDecide(customerId, driverId, windowAt(2, 4));
+    expect(overlapping.status).toBe("REJECTED");
+    expect((await Reservation.get(overlapping.reservationId))?.statusReason).toMatch(new RegExp(`^overlaps reservation ${confirmed.reservationId}`));
+    // Once delivered, the rest of the window is free again.
+    await Reservation.deliver(confirmed.reservationId, driverId, new Date(opens.getTime() + 60_000));
+    expect((await reserveAndDecide(customerId, driverId, windowAt(2, 4))).status).toBe("CONFIRMED");
   });
 });
 

@@ -3,7 +3,8 @@ import { canTransition, isTerminal, reservationStatuses, transitions, type Reser
 
 const allowed: Record<ReservationStatus, ReservationStatus[]> = {
   PENDING: ["CONFIRMED", "REJECTED", "FAILED"],
-  CONFIRMED: ["CANCELLED", "COMPLETED", "FAILED"],
+  CONFIRMED: ["CANCELLED", "IN_TRANSIT", "FAILED"],
+  IN_TRANSIT: ["COMPLETED"],
   REJECTED: [],
   FAILED: [],
   CANCELLED: [],
@@ -25,10 +26,22 @@ describe("reservation statuses", () => {
     expect(reservationStatuses.filter(isTerminal)).toEqual(["REJECTED", "FAILED", "CANCELLED", "COMPLETED"]);
   });
 
-  it("match the statuses the reservations table accepts", async () => {
-    const { readFile } = await import("node:fs/promises");
-    const sql = await readFile(new URL("../../../../sql/migrations/0003_create_reservations.sql", import.meta.url), "utf8");
-    const declared = /status\s+ENUM\(([^)]*)\)/.exec(sql)?.[1]?.split(",").map((value) => value.trim().replace(/'/g, ""));
-    expect(declared).toEqual([...reservationStatuses]);
+  it("reach COMPLETED only through IN_TRANSIT, and never fail once in transit", () => {
+    const into = (to: ReservationStatus) => reservationStatuses.filter((from) => canTransition(from, to));
+    expect(into("COMPLETED")).toEqual(["IN_TRANSIT"]);
+    expect(into("IN_TRANSIT")).toEqual(["CONFIRMED"]);
+    expect(canTransition("IN_TRANSIT", "FAILED")).toBe(false);
+    expect(canTransition("IN_TRANSIT", "CANCELLED")).toBe(false);
+  });
+
+  it("match the statuses the reservations table accepts (its latest ENUM, in the migrations)", async () => {
+    const { readdir, readFile } = await import("node:fs/promises");
+    const dir = new URL("../../../../sql/migrations/", import.meta.url);
+    let declared: string[] | undefined;
+    for (const file of (await readdir(dir)).sort()) {
+      const match = /status\s+ENUM\(([^)]*)\)/.exec(await readFile(new URL(file, dir), "utf8"));
+      if (match?.[1]) declared = match[1].split(",").map((value) => value.trim().replace(/'/g, ""));
+    }
+    expect(declared?.sort()).toEqual([...reservationStatuses].sort());
   });
 });

@@ -36,12 +36,30 @@ export interface PushOutcome {
 export async function pushToConnections(connectionIds: readonly string[], message: unknown, options: PushOptions = {}): Promise<PushOutcome> {
   const data = encode(message);
   if (data.byteLength > maxMessageBytes) throw new RangeError(`The message is ${data.byteLength} bytes; the LiveApi takes at most ${maxMessageBytes}`);
-  const client = getConnectionsClient(options.callbackUrl ?? callbackUrl());
-  const outcome: PushOutcome = { delivered: [], gone: [], failed: [] };
+  return pushEach([...new Set(connectionIds)].map((connectionId) => ({ connectionId, data })), options);
+}
 
-  const pending = [...new Set(connectionIds)];
+/** One message for one connection. */
+export interface Delivery {
+  readonly connectionId: string;
+  readonly data: Uint8Array;
+}
+
+/**
+ * Sends each delivery its own message, `concurrency` at a time over all of them (not group after
+ * group). Every message is checked against the 128 KB limit before anything is posted.
+ */
+export async function pushEach(deliveries: readonly Delivery[], options: PushOptions = {}): Promise<PushOutcome> {
+  for (const { data } of deliveries)
+    if (data.byteLength > maxMessageBytes) throw new RangeError(`The message is ${data.byteLength} bytes; the LiveApi takes at most ${maxMessageBytes}`);
+  const outcome: PushOutcome = { delivered: [], gone: [], failed: [] };
+  if (deliveries.length === 0) return outcome;
+  const client = getConnectionsClient(options.callbackUrl ?? callbackUrl());
+
+  let next = 0;
   const pushNext = async (): Promise<void> => {
-    for (let connectionId = pending.shift(); connectionId !== undefined; connectionId = pending.shift()) {
+    for (let delivery = deliveries[next++]; delivery !== undefined; delivery = deliveries[next++]) {
+      const { connectionId, data } = delivery;
       try {
         await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: data }));
         outcome.delivered.push(connectionId);
@@ -53,7 +71,7 @@ export async function pushToConnections(connectionIds: readonly string[], messag
       }
     }
   };
-  const workers = Math.max(1, Math.min(options.concurrency ?? 10, pending.length));
+  const workers = Math.max(1, Math.min(options.concurrency ?? 10, deliveries.length));
   await Promise.all(Array.from({ length: workers }, pushNext));
   return outcome;
 }
@@ -80,7 +98,8 @@ async function forget(connectionId: string): Promise<void> {
   }
 }
 
-function encode(message: unknown): Uint8Array {
+/** `message` as the bytes of one WebSocket message: as is when bytes, a string as text, anything else as JSON. */
+export function encode(message: unknown): Uint8Array {
   if (message instanceof Uint8Array) return message;
   return Buffer.from(typeof message === "string" ? message : JSON.stringify(message), "utf8");
 }

@@ -1,8 +1,10 @@
 /**
  * The driver-notification queue's consumer (an SQS event source with ReportBatchItemFailures in
- * AWS; packages/local/src/sqs/event-source-mapping.ts locally). Per record: read the notification
- * out of SNS's envelope, then, once per event id, store the driver's message in the history and
- * push it to the driver's live connections (@haul/core/notification/notify-driver).
+ * AWS; packages/local/src/sqs/event-source-mapping.ts locally). Per record: read the reservation
+ * event out of SNS's envelope, then, once per event id, tell whoever hears that event
+ * (@haul/core/notification/audience): the driver gets a message stored in the history and pushed
+ * to their live connections (notify-driver); the customer gets a `reservation-status` frame pushed
+ * to theirs (customer-status).
  *
  * Powertools batch processing: a record fails by throwing, and only that record is reported in
  * `batchItemFailures`; the others are deleted from the queue. A poison message fails on every
@@ -31,6 +33,9 @@ import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { audienceOf } from "@haul/core/notification/audience";
+import { notifyCustomer, type NotifyCustomerOutcome } from "@haul/core/notification/customer-status";
+import { isDriverMessageNotification } from "@haul/core/notification/driver-message";
 import { createMessageStore } from "@haul/core/notification/message-store";
 import { notifyDriver, type DeliveryReport, type NotifyDriverOutcome } from "@haul/core/notification/notify-driver";
 import type { DriverNotification } from "@haul/core/reservation/schema";
@@ -40,7 +45,7 @@ import { callbackUrlVariable, pushToUser } from "../live/push-to-connections.js"
 import { logger } from "../shared/logger.js";
 import { readNotificationRecord } from "./notification-record.js";
 
-/** PostToConnection calls in flight at once, per message (a driver has a device or two). */
+/** PostToConnection calls in flight at once, per message (a user has a device or two). */
 const pushConcurrency = 4;
 /**
  * How long a COMPLETED record keeps a redelivery from being pushed again: longer than any message
@@ -58,7 +63,14 @@ interface Run {
   fresh: boolean;
 }
 
-type NotifyOnce = (notification: DriverNotification, run: Run) => Promise<NotifyDriverOutcome>;
+/** What one event did: null for a party that does not hear it. */
+interface EventOutcome {
+  readonly eventId: string;
+  readonly driver: NotifyDriverOutcome | null;
+  readonly customer: NotifyCustomerOutcome | null;
+}
+
+type NotifyOnce = (notification: DriverNotification, run: Run) => Promise<EventOutcome>;
 let notifyOnce: NotifyOnce | undefined;
 let warnedNoLiveChannel = false;
 
@@ -70,35 +82,42 @@ function getNotifyOnce(): NotifyOnce {
   if (!tableName) throw new Error(`${variable} is not set: notifications cannot be processed once`);
   const messages = createMessageStore({ client: getSearchClient });
   notifyOnce = makeIdempotent(
-    async (notification: DriverNotification, run: Run): Promise<NotifyDriverOutcome> => {
+    async (notification: DriverNotification, run: Run): Promise<EventOutcome> => {
       run.fresh = true;
-      return notifyDriver(notification, { store: (message) => messages.store(message), deliver });
+      const audience = audienceOf(notification);
+      const driver =
+        audience.driver && isDriverMessageNotification(notification)
+          ? await notifyDriver(notification, { store: (message) => messages.store(message), deliver })
+          : null;
+      const customer = audience.customer ? await notifyCustomer(notification, deliver) : null;
+      return { eventId: notification.eventId, driver, customer };
     },
     { persistenceStore: new DynamoDBPersistenceLayer({ tableName }), config: idempotency, keyPrefix: idempotencyKeyPrefix },
   );
   return notifyOnce;
 }
 
-async function deliver(driverId: string, frame: unknown): Promise<DeliveryReport> {
+async function deliver(userId: string, frame: unknown): Promise<DeliveryReport> {
   if (!process.env[callbackUrlVariable]) {
     if (!warnedNoLiveChannel) logger.warn(`${callbackUrlVariable} is not set: messages are stored, not pushed`);
     warnedNoLiveChannel = true;
     return { delivered: 0, gone: 0, failed: 0 };
   }
-  const outcome = await pushToUser(driverId, frame, { concurrency: pushConcurrency });
+  const outcome = await pushToUser(userId, frame, { concurrency: pushConcurrency });
   for (const { connectionId, error } of outcome.failed) {
-    logger.warn("a connection could not take the message; it waits in the history", { driverId, connectionId, error });
+    // A driver's message waits in the history; a customer reads the status from the query service.
+    logger.warn("a connection could not take the message; it is not pushed again", { userId, connectionId, error });
   }
   return { delivered: outcome.delivered.length, gone: outcome.gone.length, failed: outcome.failed.length };
 }
 
-async function handleRecord(record: SQSRecord): Promise<NotifyDriverOutcome> {
+async function handleRecord(record: SQSRecord): Promise<EventOutcome> {
   const where = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) };
   try {
     const { notification, correlationId } = readNotificationRecord(record);
     const run: Run = { fresh: false };
     const outcome = await getNotifyOnce()(notification, run);
-    logger.info(run.fresh ? "driver notified" : "already notified: nothing done again", { ...where, correlationId, ...outcome });
+    logger.info(run.fresh ? "event delivered" : "already delivered: nothing done again", { ...where, correlationId, ...outcome });
     return outcome;
   } catch (error) {
     // Thrown on: Powertools reports this record, and only it, in batchItemFailures.

@@ -2,7 +2,7 @@ import type { z } from "zod";
 import type { ReservationStatus } from "@haul/core/reservation/reservation";
 import type { reservationReceipt } from "../route-contracts.js";
 
-/** What both reservation routes answer: the id, the status, and where to follow and cancel it. */
+/** What the reservation commands answer: the id, the status, and where to follow and cancel it. */
 export type ReservationReceipt = z.infer<typeof reservationReceipt>;
 
 export function makeReceipt(reservationId: string, status: ReservationStatus): ReservationReceipt {

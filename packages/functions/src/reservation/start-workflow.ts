@@ -1,6 +1,7 @@
 /**
  * Starts the reservation workflow's executions (see reservation-workflow.asl.json): one named by
- * the reservation id to decide it, one named `<id>-cancel` to carry out a cancellation. A start
+ * the reservation id to decide it, and one named `<id>-<command>` for each command the handlers
+ * wrote (cancel, pickup, complete), carrying the view they wrote. A start
  * whose name is taken is the same execution, running or closed: AWS answers ExecutionAlreadyExists
  * and that is success here.
  */
@@ -13,8 +14,26 @@ export async function startDecideExecution(reservationId: string, correlationId:
 }
 
 export async function startCancelExecution(reservation: ReservationWorkflowView, correlationId: string): Promise<void> {
-  await startExecution(`${reservation.reservationId}-cancel`, {
-    command: "cancel",
+  await startCommandExecution("cancel", reservation, correlationId);
+}
+
+/** After the driver's pickup (IN_TRANSIT): `<id>-pickup`. */
+export async function startPickupExecution(reservation: ReservationWorkflowView, correlationId: string): Promise<void> {
+  await startCommandExecution("pickup", reservation, correlationId);
+}
+
+/** After the driver's delivery (COMPLETED): `<id>-complete`. */
+export async function startCompleteExecution(reservation: ReservationWorkflowView, correlationId: string): Promise<void> {
+  await startCommandExecution("complete", reservation, correlationId);
+}
+
+async function startCommandExecution(
+  command: "cancel" | "pickup" | "complete",
+  reservation: ReservationWorkflowView,
+  correlationId: string,
+): Promise<void> {
+  await startExecution(`${reservation.reservationId}-${command}`, {
+    command,
     reservationId: reservation.reservationId,
     correlationId,
     reservation,

@@ -15,10 +15,10 @@ describe("the LiveApi declaration", () => {
     expect(tables.liveConnections.timeToLiveAttribute in LiveConnection.shape).toBe(true);
   });
 
-  it("has API Gateway's own routes, routes messages by action, and names ping as the one action", () => {
-    expect(Object.keys(liveApi.routes).sort()).toEqual(["$connect", "$default", "$disconnect", "ping"]);
+  it("has API Gateway's own routes, routes messages by action, and names subscribe, unsubscribe and ping as the actions", () => {
+    expect(Object.keys(liveApi.routes).sort()).toEqual(["$connect", "$default", "$disconnect", "ping", "subscribe", "unsubscribe"]);
     expect(liveApi.routeSelectionExpression).toBe("$request.body.action");
-    expect(knownActions).toEqual(["ping"]);
+    expect([...knownActions].sort()).toEqual(["ping", "subscribe", "unsubscribe"]);
   });
 
   it("reads the token from the query string and admits drivers and customers", () => {

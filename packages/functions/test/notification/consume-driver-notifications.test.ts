@@ -155,3 +155,68 @@ describe("the driver-notification consumer", () => {
     expect(environment.errorLines).toEqual([]);
   });
 });
+
+describe("customer status frames", () => {
+  it("pushes a reservation-status frame to every live connection of the customer, for each event they hear", async () => {
+    const [driverId, customerId] = [randomUUID(), randomUUID()];
+    const [phone, laptop] = [await environment.connect(customerId, "customer"), await environment.connect(customerId, "customer")];
+    const driverApp = await environment.connect(driverId);
+    const otherCustomer = await environment.connect(randomUUID(), "customer");
+    const reservationId = randomUUID();
+    const events = [
+      driverNotification({ driverId, customerId, reservationId, type: "reservation-confirmed", occurredAt: "2026-11-20T10:00:00.000Z" }),
+      driverNotification({ driverId, customerId, reservationId, type: "reservation-picked-up", occurredAt: "2026-12-01T07:40:00.000Z" }),
+      driverNotification({ driverId, customerId, reservationId, type: "reservation-delivered", occurredAt: "2026-12-01T11:05:00.000Z" }),
+    ];
+
+    for (const event of events) expect(await consume([sqsRecord(snsEnvelope(event))])).toEqual({ batchItemFailures: [] });
+
+    await eventually(() => phone.frames.length === 3 && laptop.frames.length === 3);
+    const expected = [
+      ["reservation-confirmed", "CONFIRMED", "2026-11-20T10:00:00.000Z"],
+      ["reservation-picked-up", "IN_TRANSIT", "2026-12-01T07:40:00.000Z"],
+      ["reservation-delivered", "COMPLETED", "2026-12-01T11:05:00.000Z"],
+    ].map(([type, status, occurredAt]) => ({ type: "reservation-status", eventId: `${reservationId}:${type}`, reservationId, status, occurredAt }));
+    expect(phone.frames).toEqual(expected);
+    expect(laptop.frames).toEqual(expected);
+    // The driver hears only of the job (not of their own pickup and delivery); nobody else hears anything.
+    await settle();
+    expect(driverApp.frames.map((frame) => frame.type)).toEqual(["driver-message"]);
+    expect(otherCustomer.frames).toEqual([]);
+    expect(await environment.storedCopies(events[1]!.eventId)).toBe(0);
+    expect(await environment.storedCopies(events[2]!.eventId)).toBe(0);
+  });
+
+  it("tells the customer of a rejection and of a withdrawal (as FAILED); a rejection never reaches the driver", async () => {
+    const [driverId, customerId] = [randomUUID(), randomUUID()];
+    const customer = await environment.connect(customerId, "customer");
+    const driverApp = await environment.connect(driverId);
+    const rejected = driverNotification({ driverId, customerId, type: "reservation-rejected" });
+    const withdrawn = driverNotification({ driverId, customerId, type: "reservation-withdrawn" });
+
+    expect(await consume([sqsRecord(snsEnvelope(rejected)), sqsRecord(snsEnvelope(withdrawn))])).toEqual({ batchItemFailures: [] });
+
+    await eventually(() => customer.frames.length === 2 && driverApp.frames.length === 1);
+    expect(customer.frames.map((frame) => [frame.eventId, frame.status]).sort()).toEqual(
+      [
+        [rejected.eventId, "REJECTED"],
+        [withdrawn.eventId, "FAILED"],
+      ].sort(),
+    );
+    await settle();
+    expect(eventIdsOf(driverApp.frames)).toEqual([withdrawn.eventId]);
+    expect(await environment.storedCopies(rejected.eventId)).toBe(0);
+  });
+
+  it("pushes a customer's frame once per event id, however often the event is redelivered", async () => {
+    const customerId = randomUUID();
+    const customer = await environment.connect(customerId, "customer");
+    const pickedUp = driverNotification({ driverId: randomUUID(), customerId, type: "reservation-picked-up" });
+    expect(await consume([sqsRecord(snsEnvelope(pickedUp))])).toEqual({ batchItemFailures: [] });
+    await eventually(() => customer.frames.length === 1);
+    expect(await consume([sqsRecord(snsEnvelope(pickedUp), 2)])).toEqual({ batchItemFailures: [] });
+    expect(await consume([sqsRecord(snsEnvelope(pickedUp))])).toEqual({ batchItemFailures: [] });
+    await settle();
+    expect(customer.frames.map((frame) => frame.eventId)).toEqual([pickedUp.eventId]);
+  });
+});

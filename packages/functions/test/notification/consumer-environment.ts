@@ -2,8 +2,8 @@
  * What the consumer runs against, all real and local: dynalite (in process) with the
  * LiveConnections and NotificationIdempotency tables, the local identity issuer, the local
  * WebSocket gateway serving the LiveApi with its own handlers and @connections API, and the local
- * OpenSearch node with the message family applied under `test-`. Drivers connect with real
- * WebSocket clients, so a test counts the frames a driver actually received.
+ * OpenSearch node with the message family applied under `test-`. Drivers and customers connect with
+ * real WebSocket clients, so a test counts the frames each actually received.
  */
 import WebSocket from "ws";
 import type { Client } from "@opensearch-project/opensearch";
@@ -22,7 +22,7 @@ import { createTestClient } from "../../../core/test/search/support.js";
 import { prepareMessageIndices, testPrefix } from "../../../core/test/notification/support.js";
 import { startConsumerTables } from "../../../local/test/fixtures/consumer-tables.js";
 
-/** A driver's app, connected: every frame it receives, parsed. */
+/** A driver's or customer's app, connected: every frame it receives, parsed. */
 export interface ConnectedApp {
   readonly frames: any[];
   close(): void;
@@ -32,7 +32,8 @@ export interface ConsumerEnvironment {
   readonly search: Client;
   readonly gateway: RunningWebSocketGateway;
   readonly errorLines: string[];
-  connect(driverId: string): Promise<ConnectedApp>;
+  /** Connects as `userId` with a token of `role` (a driver unless told otherwise). */
+  connect(userId: string, role?: "driver" | "customer"): Promise<ConnectedApp>;
   /** How many documents hold this event id, across the family's indices. */
   storedCopies(eventId: string): Promise<number>;
   stop(): Promise<void>;
@@ -71,8 +72,8 @@ export async function startConsumerEnvironment(): Promise<ConsumerEnvironment> {
     search,
     gateway,
     errorLines,
-    async connect(driverId) {
-      const token = await mintToken({ role: "driver", sub: driverId, issuer: identity.issuer, signingKey });
+    async connect(userId, role = "driver") {
+      const token = await mintToken({ role, sub: userId, issuer: identity.issuer, signingKey });
       const socket = new WebSocket(`${gateway.url}?token=${token}`);
       sockets.push(socket);
       const frames: any[] = [];

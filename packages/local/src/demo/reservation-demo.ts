@@ -13,6 +13,7 @@ import {
 import WebSocket from "ws";
 import { demoPeopleWithRole } from "@haul/core/identity/demo-people";
 import { mintToken } from "../identity/mint-token.js";
+import { finishLeftovers } from "../simulator/fleet.js";
 
 export interface DemoEndpoints {
   readonly reservationApiUrl: string;
@@ -29,20 +30,35 @@ export interface DemoTimeouts {
 }
 
 const hour = 3_600_000;
+const pickup = { lat: 52.5208, lon: 13.4094, address: "Alexanderplatz 1, Berlin" };
+const dropoff = { lat: 52.3906, lon: 13.0645, address: "Am Neuen Markt 1, Potsdam" };
 
-/** Runs the demo and resolves with the reservation's final status; writes progress with `print`. */
+export interface DemoReservation {
+  readonly reservationId: string | undefined;
+  /** The reservation's status when its execution closed. */
+  readonly status: string;
+  readonly customerId: string;
+  readonly driverId: string;
+  readonly pickup: { readonly lat: number; readonly lon: number };
+  readonly dropoff: { readonly lat: number; readonly lon: number };
+}
+
+/** Runs the demo and resolves with the reservation and its status; writes progress with `print`. */
 export async function runReservationDemo(
   endpoints: DemoEndpoints,
   print: (line: string) => void = (line) => process.stdout.write(line + "\n"),
   timeouts: DemoTimeouts = {},
-): Promise<string> {
+): Promise<DemoReservation> {
   const customer = demoPeopleWithRole("customer")[0]!;
   const drivers = demoPeopleWithRole("driver");
   const driver = drivers[Math.floor(Math.random() * drivers.length)]!;
-  // A two-hour window on a random whole hour in the next month: earlier demo runs rarely collide.
-  const start = new Date(Math.ceil(Date.now() / hour) * hour + (24 + Math.floor(Math.random() * 720)) * hour);
+  // A two-hour window starting in a minute, so the driver may pick up at once (the tracking demo).
+  const start = new Date(Date.now() + 60_000);
   const end = new Date(start.getTime() + 2 * hour);
   const token = await mintToken({ role: "customer", sub: customer.id });
+  // A delivery an interrupted earlier demo left on the road would make this one overlap it.
+  const driverToken = () => mintToken({ role: "driver", sub: driver.id });
+  await finishLeftovers(endpoints.reservationApiUrl, [{ id: driver.id, name: driver.name, capacityKg: driver.truck!.capacityKg }], driverToken);
 
   print(`Demo: ${customer.name} (customer) reserves ${driver.name}'s ${driver.truck!.class} truck ${driver.truck!.plate}`);
   print(`      ${start.toISOString()} -> ${end.toISOString()}, 800 kg of machine parts`);
@@ -53,7 +69,7 @@ export async function runReservationDemo(
     app?.close();
   }
 
-  async function reserveAndFollow(): Promise<string> {
+  async function reserveAndFollow(): Promise<DemoReservation> {
     const response = await fetch(`${endpoints.reservationApiUrl}/reservations`, {
       method: "POST",
       headers: {
@@ -63,8 +79,8 @@ export async function runReservationDemo(
       },
       body: JSON.stringify({
         driverId: driver.id,
-        pickup: { lat: 52.5208, lon: 13.4094, address: "Alexanderplatz 1, Berlin" },
-        dropoff: { lat: 52.3906, lon: 13.0645, address: "Am Neuen Markt 1, Potsdam" },
+        pickup,
+        dropoff,
         window: { start: start.toISOString(), end: end.toISOString() },
         cargo: { weightKg: 800, description: "Machine parts on two pallets" },
       }),
@@ -95,7 +111,7 @@ export async function runReservationDemo(
       }
     }
     print(`  Inspect it: aws stepfunctions get-execution-history --endpoint-url ${endpoints.stepFunctionsEndpoint} --execution-arn ${executionArn}`);
-    return status;
+    return { reservationId: accepted.reservationId, status, customerId: customer.id, driverId: driver.id, pickup, dropoff };
   }
 }
 

@@ -22,6 +22,8 @@ export interface KinesisStreamSpec {
 export interface KinesaliteOptions extends LevelDbServerOptions {
   /** Streams to create when missing. */
   readonly streams?: readonly KinesisStreamSpec[];
+  /** Open shards allowed in all (resharding opens more); default the streams' shards, at least 10. */
+  readonly shardLimit?: number;
 }
 
 /** `endpoint` is for AWS_ENDPOINT_URL_KINESIS, e.g. http://127.0.0.1:4567 */
@@ -34,7 +36,7 @@ export async function startKinesalite(options: KinesaliteOptions): Promise<Runni
     createStreamMs: 0,
     deleteStreamMs: 0,
     updateStreamMs: 0,
-    shardLimit: Math.max(10, shards),
+    shardLimit: options.shardLimit ?? Math.max(10, shards),
   });
   try {
     await ensureStreams(running.endpoint, options.streams ?? []);
