@@ -559,6 +559,7 @@ async function runDemo(cloud: LocalCloud): Promise<void> {
   try {
     const reservation = await runReservationDemo({
       reservationApiUrl: cloud.outputs.ReservationApiUrl!,
+      queryApiUrl: cloud.outputs.QueryApiUrl!,
       stepFunctionsEndpoint: cloud.outputs.StepFunctionsEndpoint!,
       stateMachineArn: cloud.outputs.ReservationStateMachineArn!,
       liveApiUrl: cloud.outputs.LiveApiUrl,

@@ -17,6 +17,8 @@ import { finishLeftovers } from "../simulator/fleet.js";
 
 export interface DemoEndpoints {
   readonly reservationApiUrl: string;
+  /** Where the demo asks which drivers are free (GET /drivers/available). */
+  readonly queryApiUrl: string;
   readonly stepFunctionsEndpoint: string;
   readonly stateMachineArn: string;
   /** The LiveApi (`ws://…/local`) the driver's app connects to; without it the demo skips the notification. */
@@ -50,16 +52,11 @@ export async function runReservationDemo(
   timeouts: DemoTimeouts = {},
 ): Promise<DemoReservation> {
   const customer = demoPeopleWithRole("customer")[0]!;
-  const drivers = demoPeopleWithRole("driver");
-  const driver = drivers[Math.floor(Math.random() * drivers.length)]!;
-  // A two-hour window starting in a minute, so the driver may pick up at once (the tracking demo).
+  // A 30-minute window starting in a minute, so the driver may pick up at once (the tracking demo).
   const start = new Date(Date.now() + 60_000);
-  const end = new Date(start.getTime() + 2 * hour);
+  const end = new Date(start.getTime() + 30 * 60_000);
   const token = await mintToken({ role: "customer", sub: customer.id });
-  // A delivery an interrupted earlier demo left on the road would make this one overlap it.
-  const driverToken = () => mintToken({ role: "driver", sub: driver.id });
-  await finishLeftovers(endpoints.reservationApiUrl, [{ id: driver.id, name: driver.name, capacityKg: driver.truck!.capacityKg }], driverToken);
-
+  const driver = await chooseDriver(endpoints, token, start, end, print);
   print(`Demo: ${customer.name} (customer) reserves ${driver.name}'s ${driver.truck!.class} truck ${driver.truck!.plate}`);
   print(`      ${start.toISOString()} -> ${end.toISOString()}, 800 kg of machine parts`);
   const app = endpoints.liveApiUrl ? await connectDriverApp(endpoints.liveApiUrl, driver.id, driver.name, timeouts.connectMs ?? 5_000, print) : undefined;
@@ -113,6 +110,28 @@ export async function runReservationDemo(
     print(`  Inspect it: aws stepfunctions get-execution-history --endpoint-url ${endpoints.stepFunctionsEndpoint} --execution-arn ${executionArn}`);
     return { reservationId: accepted.reservationId, status, customerId: customer.id, driverId: driver.id, pickup, dropoff };
   }
+}
+
+/**
+ * A seeded driver free for the window, as a customer's app would find one; when none is (earlier
+ * demos left deliveries on the road), one of them whose leftover deliveries the demo ends first.
+ */
+async function chooseDriver(endpoints: DemoEndpoints, token: string, start: Date, end: Date, print: (line: string) => void) {
+  const seeded = demoPeopleWithRole("driver");
+  const query = new URLSearchParams({ from: start.toISOString(), to: end.toISOString() });
+  const response = await fetch(`${endpoints.queryApiUrl}/drivers/available?${query}`, { headers: { authorization: `Bearer ${token}` } });
+  const available = response.ok ? ((await response.json()) as { drivers: Array<{ driverId: string }> }).drivers.map((free) => free.driverId) : [];
+  const free = seeded.filter((driver) => available.includes(driver.id));
+  if (free.length > 0) return free[Math.floor(Math.random() * free.length)]!;
+  const driver = seeded[Math.floor(Math.random() * seeded.length)]!;
+  const ended = await finishLeftovers(
+    endpoints.reservationApiUrl,
+    [{ id: driver.id, name: driver.name, capacityKg: driver.truck!.capacityKg }],
+    () => mintToken({ role: "driver", sub: driver.id }),
+    end,
+  );
+  print(`  (no seeded driver is free now: ended ${ended} delivery(ies) earlier demos left on the road for ${driver.name})`);
+  return driver;
 }
 
 interface ReceivedMessage {

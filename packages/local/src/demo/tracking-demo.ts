@@ -56,6 +56,7 @@ export async function runTrackingDemo(settings: TrackingDemoSettings, print: (li
 
     const route = planRoute(settings.pickup, settings.dropoff);
     print(`  The truck drives 1 km of its ${(route.lengthMeters / 1000).toFixed(1)} km route at 10x, a fix a second, through POST /positions...`);
+    print(`  (pushes every ${settings.pushPeriodSeconds} s may arrive meanwhile)`);
     const drive = driveTruck({
       apis: settings,
       driverToken,
@@ -68,14 +69,17 @@ export async function runTrackingDemo(settings: TrackingDemoSettings, print: (li
       markPickup: false,
       markDelivery: false,
     });
-    // Subscribing while it drives: the answer carries the latest position known by then.
-    await new Promise((resolve) => setTimeout(resolve, 8_000));
-    app.send(JSON.stringify({ action: "subscribe", reservationId: settings.reservationId }));
-    await waitFor((frame) => frame.type === "subscribed" || frame.type === "error", 10_000);
     const result = await drive;
-    print(`  The truck posted ${result.fixesPosted} fixes over ${(result.travelledMeters / 1000).toFixed(2)} km.`);
+    print(`  The truck posted ${result.fixesPosted} fixes over ${(result.travelledMeters / 1000).toFixed(2)} km; Firehose buffers them a few seconds.`);
+    // The answer to subscribe carries the latest position OpenSearch has; ask again until the fixes are in.
+    for (const deadline = Date.now() + 20_000; ; ) {
+      const answer = await request({ action: "subscribe", reservationId: settings.reservationId }, (frame) => frame.type === "subscribed" || frame.type === "error");
+      if (answer?.type !== "subscribed" || answer.position || Date.now() > deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+    }
     print(`  Waiting for the next push (every ${settings.pushPeriodSeconds} s; npm start -- --push-period <s> changes it)...`);
-    const pushed = await waitFor((frame) => frame.type === "position", (settings.pushPeriodSeconds + 15) * 1000);
+    const seen = frames.length;
+    const pushed = await waitFor((frame) => frame.type === "position" && frames.indexOf(frame) >= seen, (settings.pushPeriodSeconds + 15) * 1000);
     if (!pushed) print(`  No push arrived within ${settings.pushPeriodSeconds + 15} s.`);
     print(`  The truck stays IN_TRANSIT: watch it with npx tsx scripts/simulate-trucks.ts --reservations ${settings.reservationId}`);
   } finally {
@@ -83,12 +87,19 @@ export async function runTrackingDemo(settings: TrackingDemoSettings, print: (li
   }
 
   function describe(frame: Frame): void {
+    if (frame.type === "subscribed" && !frame.position) return;
     if (frame.type === "reservation-status") print(`  customer's app <- status ${frame.status}`);
     else if (frame.type === "subscribed")
       print(`  customer's app <- subscribed; latest position ${frame.position ? `${place(frame.position)} at ${frame.position.recordedAt}` : "none yet"}`);
     else if (frame.type === "position" && frame.position)
       print(`  customer's app <- push at ${frame.tickAt}: ${place(frame.position)}, ${frame.ageSeconds} s old${frame.stale ? " (stale)" : ""}`);
     else if (frame.type === "error") print(`  customer's app <- error: ${frame.message}`);
+  }
+
+  async function request(message: object, match: (frame: Frame) => boolean): Promise<Frame | undefined> {
+    const seen = frames.length;
+    app.send(JSON.stringify(message));
+    return waitFor((frame) => match(frame) && frames.indexOf(frame) >= seen, 10_000);
   }
 
   async function waitFor(match: (frame: Frame) => boolean, timeoutMs: number): Promise<Frame | undefined> {

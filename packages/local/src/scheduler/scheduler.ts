@@ -98,11 +98,22 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
     return done;
   }
 
-  const timers = options.functions.map((declaration) =>
-    setInterval(() => {
-      if (!stopped) void run(declaration.name, new Date());
-    }, periodsMs[declaration.name]),
-  );
+  const timers = new Map<string, NodeJS.Timeout>();
+  const scheduleNext = (name: string) => {
+    const periodMs = periodsMs[name]!;
+    // EventBridge's event `time` is to the second: periods of a second or more fire on whole seconds,
+    // so the event's time is when the tick really started (push delays are measured from it).
+    const due = periodMs >= 1000 ? Math.ceil((Date.now() + periodMs) / 1000) * 1000 : Date.now() + periodMs;
+    timers.set(
+      name,
+      setTimeout(() => {
+        if (stopped) return;
+        void run(name, new Date(due));
+        scheduleNext(name);
+      }, due - Date.now()),
+    );
+  };
+  for (const declaration of options.functions) scheduleNext(declaration.name);
 
   return {
     periodsMs,
@@ -112,7 +123,7 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
     },
     async stop() {
       stopped = true;
-      for (const timer of timers) clearInterval(timer);
+      for (const timer of timers.values()) clearTimeout(timer);
       await Promise.all([...running.values()].map((going) => going.done));
     },
   };

@@ -120,15 +120,21 @@ export async function waitForDecision(queryApiUrl: string, token: string, reserv
 
 /**
  * Ends what an interrupted earlier run left on the road for these drivers (CONFIRMED or IN_TRANSIT
- * reservations whose window overlaps the next hour), through the API as each driver would, so a new
- * reservation for the same driver is not refused as overlapping. Returns how many it ended.
+ * reservations whose window overlaps [now, until), by default the next hour), through the API as
+ * each driver would, so a new reservation for the same driver in that time is not refused as
+ * overlapping. `until` must be within the pickup lead time. Returns how many it ended.
  */
-export async function finishLeftovers(reservationApiUrl: string, drivers: readonly SimulatedDriver[], tokenFor: (driverId: string) => Promise<string>): Promise<number> {
+export async function finishLeftovers(
+  reservationApiUrl: string,
+  drivers: readonly SimulatedDriver[],
+  tokenFor: (driverId: string) => Promise<string>,
+  until: Date = new Date(Date.now() + 60 * 60_000),
+): Promise<number> {
   if (drivers.length === 0) return 0;
   const pool = await getPrimaryPool();
   const [rows] = await pool.query<RowDataPacket[]>(
     "SELECT id, driver_id, status FROM reservations WHERE driver_id IN (?) AND status IN ('CONFIRMED', 'IN_TRANSIT') AND window_start < ? AND window_end > ?",
-    [drivers.map((driver) => driver.id), new Date(Date.now() + 60 * 60_000), new Date()],
+    [drivers.map((driver) => driver.id), until, new Date()],
   );
   for (const row of rows) {
     const token = await tokenFor(String(row.driver_id));
