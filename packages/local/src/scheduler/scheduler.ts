@@ -99,11 +99,15 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   }
 
   const timers = new Map<string, NodeJS.Timeout>();
+  const lastDue = new Map<string, number>();
   const scheduleNext = (name: string) => {
     const periodMs = periodsMs[name]!;
     // EventBridge's event `time` is to the second: periods of a second or more fire on whole seconds,
     // so the event's time is when the tick really started (push delays are measured from it).
-    const due = periodMs >= 1000 ? Math.ceil((Date.now() + periodMs) / 1000) * 1000 : Date.now() + periodMs;
+    const previous = lastDue.get(name) ?? Date.now();
+    let due = periodMs >= 1000 ? Math.ceil((previous + periodMs) / 1000) * 1000 : previous + periodMs;
+    while (due <= Date.now()) due += periodMs;
+    lastDue.set(name, due);
     timers.set(
       name,
       setTimeout(() => {
