@@ -14,6 +14,10 @@
  *   --connect-concurrency  connections being opened at once per process (default 100)
  *   --max-wait             seconds to wait for the ticks before reporting what arrived (default 300)
  *   --outputs              the outputs file (default HAUL_OUTPUTS_FILE or .haul/outputs.json)
+ *   --watch                a JSON file [{"reservationId","customerToken"}, …] of reservations in transit to
+ *                          watch instead of creating them: how to run it against a deployed stage, whose
+ *                          users and database this script cannot create (keep their trucks posting fixes,
+ *                          e.g. with scripts/simulate-trucks.ts --reservations … --tokens …)
  *
  * Start the cloud with a short push period to save time, e.g. `npm start -- --no-demo --push-period 15`.
  *
@@ -28,6 +32,7 @@
  * (local cloud, dynalite, OpenSearch, kinesalite, the clients) over the measured ticks, per push.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -49,6 +54,7 @@ const { values: args } = parseArgs({
     "connect-concurrency": { type: "string", default: "100" },
     "max-wait": { type: "string", default: "300" },
     outputs: { type: "string" },
+    watch: { type: "string" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -80,25 +86,32 @@ async function main(): Promise<void> {
   const liveApiUrl = outputs.LiveApiUrl!;
   print(`WebSocket load: ${connectionCount} connections watching ${reservationCount} reservations in transit, ${measuredTicks} measured ticks.`);
 
-  const setupStarted = Date.now();
-  const watches = await reservationsInTransit(apis);
-  print(`  set-up: ${watches.length} reservations in transit in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
-  const feeder = feedPositions(apis.trackingApiUrl, watches);
-
-  const tokens = new Map<string, string>();
-  for (const watch of watches) tokens.set(watch.customer.id, await mintToken({ role: "customer", sub: watch.customer.id, expiresIn: "2h" }));
+  let watched: Array<{ reservationId: string; customerToken: string }>;
+  let feeder = { stop: () => undefined as void };
+  if (args.watch) {
+    watched = JSON.parse(await readFile(args.watch, "utf8")) as typeof watched;
+    print(`  watching the ${watched.length} reservations of ${args.watch}`);
+  } else {
+    const setupStarted = Date.now();
+    const watches = await reservationsInTransit(apis);
+    print(`  set-up: ${watches.length} reservations in transit in ${((Date.now() - setupStarted) / 1000).toFixed(1)} s`);
+    feeder = feedPositions(apis.trackingApiUrl, watches);
+    watched = await Promise.all(
+      watches.map(async (watch) => ({ reservationId: watch.reservationId, customerToken: await mintToken({ role: "customer", sub: watch.customer.id, expiresIn: "2h" }) })),
+    );
+  }
   const assignments = Array.from({ length: connectionCount }, (_, index) => {
-    const watch = watches[index % watches.length]!;
-    return { token: tokens.get(watch.customer.id)!, reservationId: watch.reservationId };
+    const watch = watched[index % watched.length]!;
+    return { token: watch.customerToken, reservationId: watch.reservationId };
   });
 
-  const watched: WatchedProcess[] = [];
-  await addListeners(watched, [["local cloud", Number(new URL(liveApiUrl).port)], ["dynalite", portOf(outputs.DynamoDbEndpoint)], ["OpenSearch", portOf(outputs.SearchUrl)], ["kinesalite", portOf(outputs.KinesisEndpoint)]]);
-  const cloudPid = watched.find((process) => process.label === "local cloud")?.pid;
+  const processes: WatchedProcess[] = [];
+  await addListeners(processes, [["local cloud", Number(new URL(liveApiUrl).port)], ["dynalite", portOf(outputs.DynamoDbEndpoint)], ["OpenSearch", portOf(outputs.SearchUrl)], ["kinesalite", portOf(outputs.KinesisEndpoint)]]);
+  const cloudPid = processes.find((process) => process.label === "local cloud")?.pid;
   const rssBefore = cloudPid ? await residentBytes(cloudPid) : undefined;
 
   const clients = startClients(assignments, liveApiUrl);
-  watched.push({ label: "load clients", pid: process.pid }, ...clients.map((client, index) => ({ label: `clients ${index + 1}`, pid: client.child.pid! })));
+  processes.push({ label: "load clients", pid: process.pid }, ...clients.map((client, index) => ({ label: `clients ${index + 1}`, pid: client.child.pid! })));
   const connected = await Promise.all(clients.map((client) => client.connected));
   const allSubscribedAt = Date.now();
   const failed = connected.reduce((sum, result) => sum + result.failed, 0);
@@ -107,12 +120,12 @@ async function main(): Promise<void> {
   for (const failure of connected.flatMap((result) => result.firstFailures).slice(0, 3)) print(`    ! ${failure}`);
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   const rssConnected = cloudPid ? await residentBytes(cloudPid) : undefined;
-  const cpuBefore = await cpuSnapshot(watched);
+  const cpuBefore = await cpuSnapshot(processes);
   const cpuStartedAt = Date.now();
 
   // Ticks that started after every subscription are full; wait for one more than measured.
   const fullTicks = await waitForTicks(clients, allSubscribedAt, measuredTicks + 1, maxWaitMs);
-  const cpuAfter = await cpuSnapshot(watched);
+  const cpuAfter = await cpuSnapshot(processes);
   const cpuSeconds = (Date.now() - cpuStartedAt) / 1000;
   const reports = await Promise.all(clients.map((client) => client.report()));
   const rssAfter = cloudPid ? await residentBytes(cloudPid) : undefined;
@@ -133,7 +146,7 @@ async function main(): Promise<void> {
   print(`  subscribe replies with a position: ${sum("subscribedWithPosition")}; frames for another reservation: ${sum("wrongReservation")}; stale frames: ${sum("staleFrames")}; unexpected closes: ${sum("unexpectedCloses")}`);
   print(`  local cloud RSS: ${mb(rssBefore)} before connecting, ${mb(rssConnected)} with ${connectionCount - failed} connections, ${mb(rssAfter)} after the ticks`);
   print(`  CPU over ${cpuSeconds.toFixed(0)} s (${fullTicks.length} ticks, ${pushes} measured pushes):`);
-  for (const process of watched) {
+  for (const process of processes) {
     const used = cpuAfter.get(process.pid)! - cpuBefore.get(process.pid)!;
     const perPush = pushes ? (used * 1000) / (pushes * (fullTicks.length / Math.max(1, measured.length))) : NaN;
     print(`    ${process.label.padEnd(14)} ${used.toFixed(2).padStart(7)} s  ${((used / cpuSeconds) * 100).toFixed(0).padStart(4)}%  ${Number.isNaN(perPush) ? "-" : perPush.toFixed(3)} ms per push`);
