@@ -30,12 +30,12 @@ import { callbackUrlVariable } from "../../src/live/push-to-connections.js";
 import { handler as getFleet } from "../../src/tracking/get-fleet.js";
 import { handler as pushLatestPositions, type TickSummary } from "../../src/tracking/push-latest-positions.js";
 import { call, lambdaContext } from "../notification/support.js";
-import { startSearchRequestCounter, type SearchRequestCounter } from "./search-request-counter.js";
+import { startSearchFaultProxy, type SearchFaultProxy } from "../../../local/test/fixtures/search-fault-proxy.js";
 
 const prefix = uniquePrefix();
 let env: LiveEnvironment;
 let gateway: TestGateway;
-let counter: SearchRequestCounter;
+let counter: SearchFaultProxy;
 let search: Client;
 const sockets: WebSocket[] = [];
 /** Every message each socket received, in order. */
@@ -44,7 +44,7 @@ const inbox = new Map<WebSocket, any[]>();
 beforeAll(async () => {
   env = await startLiveEnvironment();
   gateway = await env.startGateway();
-  counter = await startSearchRequestCounter(testConfig.url);
+  counter = await startSearchFaultProxy(testConfig.url);
   Object.assign(process.env, { [callbackUrlVariable]: gateway.callbackUrl, HAUL_OPENSEARCH_URL: counter.url, HAUL_OPENSEARCH_INDEX_PREFIX: prefix });
   await closeSearchClient();
   search = createTestClient();
