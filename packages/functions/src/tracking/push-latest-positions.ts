@@ -5,7 +5,7 @@
  * HAUL_PUSH_CONCURRENCY (default 50) in flight over all the tick's connections. A connection
  * that is gone (410) loses its item and its subscriptions; other failures are counted and logged,
  * never thrown out of the tick. Scaling past one invocation means handing slices of the targets to
- * several workers (README: "The push past one invocation").
+ * several workers (README, "Live tracking and the truck simulator": how the push scales past one invocation).
  *
  * Idempotent: the frames depend on the event's scheduled `time` and the stored state, so the same
  * event delivered twice pushes the same frames twice, which apps take as one.
