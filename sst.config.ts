@@ -6,6 +6,7 @@ import { LiveApi } from "./stacks/LiveApi.js";
 import { Messaging } from "./stacks/Messaging.js";
 import { Network } from "./stacks/Network.js";
 import { NotificationApi } from "./stacks/NotificationApi.js";
+import { Observability } from "./stacks/Observability.js";
 import { QueryApi } from "./stacks/QueryApi.js";
 import { ReservationApi } from "./stacks/ReservationApi.js";
 import { Search } from "./stacks/Search.js";
@@ -30,6 +31,6 @@ export default {
       tracing: "active",
       loggingFormat: LoggingFormat.JSON,
     });
-    app.stack(Network).stack(Data).stack(Search).stack(Auth).stack(LiveApi).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi).stack(NotificationApi).stack(Tracking);
+    app.stack(Network).stack(Data).stack(Search).stack(Auth).stack(Observability).stack(LiveApi).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi).stack(NotificationApi).stack(Tracking);
   },
 } satisfies SSTConfig;

@@ -16,8 +16,10 @@ import {
   type ConnectionsMethod,
 } from "./declared-websocket-api.js";
 import { functionAccess, type FunctionAccessSources } from "./function-access.js";
+import { subscribeFunctionLogs } from "./log-subscriptions.js";
 import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
+import { Observability } from "./Observability.js";
 import { Search } from "./Search.js";
 import { stageProfile } from "./stage-profile.js";
 
@@ -81,6 +83,8 @@ export function LiveApi({ stack, app }: StackContext) {
   for (const [routeKey, route] of Object.entries<WebSocketRouteDeclaration>(liveApi.routes)) {
     access.grant(built.functions[routeKey]!, route.uses, declaredFunctionName(liveApi.name, routeKey));
   }
+
+  subscribeFunctionLogs([authorizer, ...Object.values(built.functions)], use(Observability).refiner);
 
   // Named as the local cloud names them in .haul/outputs.json (stack `<stage>-haul-LiveApi`).
   stack.addOutputs({

@@ -12,9 +12,11 @@ import {
 import { Data } from "./Data.js";
 import { functionAccess } from "./function-access.js";
 import { LiveApi } from "./LiveApi.js";
+import { subscribeFunctionLogs } from "./log-subscriptions.js";
 import { Messaging } from "./Messaging.js";
 import { suppressFunctionRoleFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
+import { Observability } from "./Observability.js";
 import { Search } from "./Search.js";
 import { createServiceHttpApi } from "./service-http-api.js";
 
@@ -32,7 +34,8 @@ const serviceName = "notification";
  */
 export function NotificationApi(context: StackContext) {
   const { stack, app } = context;
-  const { api } = createServiceHttpApi(context, notificationApi, { serviceName });
+  const { refiner } = use(Observability);
+  const { api } = createServiceHttpApi(context, notificationApi, { serviceName, logRefiner: refiner });
   const messaging = use(Messaging);
   const access = functionAccess({ network: use(Network), data: use(Data), search: use(Search), liveApi: use(LiveApi) });
 
@@ -46,6 +49,7 @@ export function NotificationApi(context: StackContext) {
     environment: { POWERTOOLS_SERVICE_NAME: serviceName, ...props.environment },
   });
   access.grant(consumer, uses, declaredFunctionName(driverNotifications.queueName, "consumer"));
+  subscribeFunctionLogs([consumer], refiner);
 
   // A message taken by one invocation must stay hidden until that invocation (and Lambda's retries
   // of a throttled one) is surely over: AWS advises six times the timeout, plus the batching window.

@@ -1,5 +1,6 @@
-import type { StackContext } from "sst/constructs";
+import { use, type StackContext } from "sst/constructs";
 import { queryApi } from "../packages/functions/src/declarations.js";
+import { Observability } from "./Observability.js";
 import { createServiceHttpApi } from "./service-http-api.js";
 
 /**
@@ -9,6 +10,6 @@ import { createServiceHttpApi } from "./service-http-api.js";
  * stacks/test/app.test.ts): only what the declaration's `uses` name.
  */
 export function QueryApi(context: StackContext) {
-  const { api } = createServiceHttpApi(context, queryApi, { serviceName: "query" });
+  const { api } = createServiceHttpApi(context, queryApi, { serviceName: "query", logRefiner: use(Observability).refiner });
   return { api };
 }

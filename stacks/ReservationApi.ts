@@ -1,5 +1,6 @@
 import { use, type StackContext } from "sst/constructs";
 import { reservationApi } from "../packages/functions/src/declarations.js";
+import { Observability } from "./Observability.js";
 import { createServiceHttpApi } from "./service-http-api.js";
 import { Workflow } from "./Workflow.js";
 
@@ -9,6 +10,7 @@ export function ReservationApi(context: StackContext) {
   const { api } = createServiceHttpApi(context, reservationApi, {
     serviceName: "reservation",
     reservationWorkflow: workflow.stateMachine,
+    logRefiner: use(Observability).refiner,
   });
   return { api };
 }

@@ -18,8 +18,10 @@ import {
 import { Data } from "./Data.js";
 import { functionAccess, type FunctionAccessSources } from "./function-access.js";
 import { LiveApi } from "./LiveApi.js";
+import { subscribeFunctionLogs } from "./log-subscriptions.js";
 import { suppressFunctionRoleFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
+import { Observability } from "./Observability.js";
 import { Search, searchPort } from "./Search.js";
 import { domainIndexPrefix, positionsDeliverySearchUser } from "./search-access.js";
 import { createServiceHttpApi } from "./service-http-api.js";
@@ -47,7 +49,8 @@ export function Tracking(context: StackContext) {
   const { stream, grantPutRecords } = createPositionsStream(stack, app.logicalPrefixedName(driverPositions.streamName));
   const positionsStream: NonNullable<FunctionAccessSources["positionsStream"]> = { streamName: stream.streamName, grantPutRecords };
 
-  const { api } = createServiceHttpApi(context, trackingApi, { serviceName, positionsStream });
+  const { refiner } = use(Observability);
+  const { api } = createServiceHttpApi(context, trackingApi, { serviceName, positionsStream, logRefiner: refiner });
 
   const delivery = createPositionsDelivery(stack, {
     name: app.logicalPrefixedName(driverPositions.deliveryStreamName),
@@ -104,6 +107,7 @@ export function Tracking(context: StackContext) {
     DriverPositionsDeliveryAlarmName: deliveryFailures.alarmName,
   });
 
+  subscribeFunctionLogs(crons.map((cron) => cron.jobFunction), refiner);
   suppressFunctionRoleFindings(crons.map((cron) => cron.jobFunction));
 
   return { api, stream, deliveryStream: delivery.deliveryStream, backupBucket: delivery.bucket, deliveryFailures, crons };

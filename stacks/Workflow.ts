@@ -8,9 +8,11 @@ import { useProject } from "sst/project.js";
 import { declaredFunctionName, reservationWorkflow, type WorkflowTaskDeclaration } from "../packages/functions/src/declarations.js";
 import { Data } from "./Data.js";
 import { functionAccess } from "./function-access.js";
+import { subscribeFunctionLogs } from "./log-subscriptions.js";
 import { Messaging } from "./Messaging.js";
 import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
+import { Observability } from "./Observability.js";
 import { Search } from "./Search.js";
 import { retentionDays, stageProfile } from "./stage-profile.js";
 
@@ -39,6 +41,8 @@ export function Workflow({ stack, app }: StackContext) {
       return [name, fn];
     }),
   ) as Record<TaskName, SstFunction>;
+
+  subscribeFunctionLogs(Object.values(tasks), use(Observability).refiner);
 
   const trackingSessions = data.tables.trackingSessions.cdk.table;
   const name = app.logicalPrefixedName(reservationWorkflow.name);

@@ -5,10 +5,10 @@ import { Auth } from "./Auth.js";
 import { Data } from "./Data.js";
 import { createDeclaredHttpApi, suppressPublicRouteFindings, type DeclaredHttpApi } from "./declared-http-api.js";
 import { functionAccess, type FunctionAccessSources } from "./function-access.js";
+import { refinedLogRetentionName, subscribeAccessLogs, subscribeFunctionLogs, type LogRefiner } from "./log-subscriptions.js";
 import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
 import { Search } from "./Search.js";
-import { stageProfile } from "./stage-profile.js";
 
 export interface ServiceHttpApiOptions {
   /** POWERTOOLS_SERVICE_NAME of every route's function. */
@@ -17,19 +17,21 @@ export interface ServiceHttpApiOptions {
   readonly reservationWorkflow?: IStateMachine;
   /** Given only to the stack whose routes put into the driver-positions stream (it builds the stream). */
   readonly positionsStream?: FunctionAccessSources["positionsStream"];
+  /** The Observability stack's log refiner, which every function's and the access log's groups are subscribed to. */
+  readonly logRefiner: LogRefiner;
 }
 
 /**
  * The stack body every Haul HTTP service shares: its API from the declaration behind the Cognito
  * JWT authorizer, each route's function reaching exactly what the route declares it uses (VPC,
- * environment, grants), the `<Name>Url` output, and the reviewed cdk-nag suppressions.
+ * environment, grants), its function and access log groups subscribed to the log refiner, the
+ * `<Name>Url` output, and the reviewed cdk-nag suppressions.
  */
 export function createServiceHttpApi(
-  { stack, app }: StackContext,
+  { stack }: StackContext,
   declaration: HttpApiDeclaration,
   options: ServiceHttpApiOptions,
 ): { api: DeclaredHttpApi; functions: SstFunction[] } {
-  const profile = stageProfile(app.stage);
   const auth = use(Auth);
   const access = functionAccess({
     network: use(Network),
@@ -41,7 +43,7 @@ export function createServiceHttpApi(
 
   const api = createDeclaredHttpApi(stack, declaration, {
     jwt: { issuer: auth.issuerUrl, audience: [auth.userPoolClientId] },
-    accessLogRetention: profile.logRetention,
+    accessLogRetention: refinedLogRetentionName(),
     functionDefaults: { environment: { POWERTOOLS_SERVICE_NAME: options.serviceName } },
     // Each route's function reaches what its handler uses, and nothing else.
     routeFunctionProps: (route) => access.props(route.uses),
@@ -53,6 +55,9 @@ export function createServiceHttpApi(
     access.grant(fn, route.uses, declaredFunctionName(declaration.name, routeKey));
     return fn;
   });
+
+  subscribeFunctionLogs(functions, options.logRefiner);
+  subscribeAccessLogs(api, options.logRefiner);
 
   stack.addOutputs({ [`${declaration.name}Url`]: api.url });
 

@@ -549,7 +549,10 @@ describe("Workflow", () => {
   });
 
   test("logs ALL events with execution data to a vended-logs group that expires, and traces with X-Ray", () => {
-    const [logGroupId, logGroup] = onlyResourceOfType(synthesized.workflow, "AWS::Logs::LogGroup");
+    // The stack's other log groups are its task functions' (stacks/test/observability.test.ts).
+    const executionLogGroups = resourcesOfType(synthesized.workflow, "AWS::Logs::LogGroup").filter(([, group]) => String(group.Properties?.LogGroupName).startsWith("/aws/vendedlogs/states/"));
+    expect(executionLogGroups).toHaveLength(1);
+    const [logGroupId, logGroup] = executionLogGroups[0]!;
     expect(logGroup.Properties?.LogGroupName).toBe(`/aws/vendedlogs/states/test-haul-${reservationWorkflow.name}`);
     expect(logGroup.Properties?.RetentionInDays).toBeGreaterThan(0);
     expect(stateMachine()[1].Properties).toMatchObject({
@@ -689,7 +692,10 @@ describe.each(serviceApis)("%s", (_name, declaration, templateOf) => {
   });
 
   test("writes access logs to a log group that expires", () => {
-    const [logGroupId, logGroup] = onlyResourceOfType(templateOf(), "AWS::Logs::LogGroup");
+    // The stack's other log groups are its functions' (stacks/test/observability.test.ts).
+    const accessLogGroups = resourcesOfType(templateOf(), "AWS::Logs::LogGroup").filter(([, group]) => JSON.stringify(group.Properties?.LogGroupName).includes("/aws/vendedlogs/apis/"));
+    expect(accessLogGroups).toHaveLength(1);
+    const [logGroupId, logGroup] = accessLogGroups[0]!;
     expect(logGroup.Properties?.RetentionInDays).toBeGreaterThan(0);
     templateOf().hasResourceProperties("AWS::ApiGatewayV2::Stage", {
       AccessLogSettings: { DestinationArn: { "Fn::GetAtt": [logGroupId, "Arn"] }, Format: Match.stringLikeRegexp("requestId") },
@@ -864,6 +870,7 @@ describe("the whole app", () => {
         "test-haul-Messaging",
         "test-haul-Network",
         "test-haul-NotificationApi",
+        "test-haul-Observability",
         "test-haul-QueryApi",
         "test-haul-ReservationApi",
         "test-haul-Search",

@@ -196,7 +196,10 @@ describe("LiveApi: the WebSocket API", () => {
   });
 
   test("writes access logs with API Gateway's WebSocket fields, never the query string, and no execution logs or data traces", () => {
-    const [logGroupId, logGroup] = onlyResourceOfType(synthesized.live, "AWS::Logs::LogGroup");
+    // The stack's other log groups are its functions' (stacks/test/observability.test.ts).
+    const accessLogGroups = resourcesOfType(synthesized.live, "AWS::Logs::LogGroup").filter(([, group]) => JSON.stringify(group.Properties?.LogGroupName).includes("/aws/vendedlogs/apis/"));
+    expect(accessLogGroups).toHaveLength(1);
+    const [logGroupId, logGroup] = accessLogGroups[0]!;
     expect(logGroup.Properties?.RetentionInDays).toBe(30);
     const properties = stage()[1].Properties!;
     expect(properties.AccessLogSettings.DestinationArn).toEqual({ "Fn::GetAtt": [logGroupId, "Arn"] });

@@ -4,6 +4,7 @@
  */
 import type { Template } from "aws-cdk-lib/assertions";
 import { beforeAll, describe, expect, test } from "vitest";
+import { reservationWorkflow } from "../../packages/functions/src/declarations.js";
 import { Auth } from "../Auth.js";
 import { Data } from "../Data.js";
 import { Messaging } from "../Messaging.js";
@@ -45,12 +46,12 @@ describe("production retains its data", () => {
     synthesized.template(Auth).hasResourceProperties("AWS::Cognito::UserPool", { DeletionProtection: "ACTIVE" });
   });
 
-  test("keeps the notification topic, its key, its queues and the workflow's execution logs", () => {
+  test("keeps the notification topic, its key, its queues, the workflow's execution logs and its tasks' logs", () => {
     const kept = [
       ...["AWS::SNS::Topic", "AWS::KMS::Key", "AWS::SQS::Queue"].flatMap((type) => resourcesOfType(synthesized.template(Messaging), type)),
       ...resourcesOfType(synthesized.template(Workflow), "AWS::Logs::LogGroup"),
     ];
-    expect(kept).toHaveLength(5);
+    expect(kept).toHaveLength(5 + Object.keys(reservationWorkflow.tasks).length);
     for (const [, resource] of kept) expect(resource.DeletionPolicy).toBe("Retain");
   });
 

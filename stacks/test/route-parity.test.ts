@@ -15,6 +15,10 @@
  *   runs the declared handler with the declared timeout.
  * - The driver-positions pipeline: the Kinesis stream and the Firehose delivery stream with the
  *   declared names and settings (the local stand-ins take the same `driverPositions` object).
+ * - Log refinement: the synthesized subscription filters carry exactly the declared patterns, and
+ *   each compiles with the local cloud's matcher (packages/core/src/observability/filter-pattern.ts),
+ *   which the local cloud applies to the same strings; the refiner runs the declared handler.
+ *   (stacks/test/observability.test.ts checks which log groups carry which filter.)
  * A declaration of a kind none of these covers fails the first test until it is.
  */
 import { DescribeTableCommand, DynamoDBClient, type TableDescription } from "@aws-sdk/client-dynamodb";
@@ -22,6 +26,7 @@ import { Template } from "aws-cdk-lib/assertions";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { compileFilterPattern } from "../../packages/core/src/observability/filter-pattern.js";
 import * as declarations from "../../packages/functions/src/declarations.js";
 import {
   cors,
@@ -29,6 +34,7 @@ import {
   driverNotificationsConsumer,
   driverPositions,
   httpApis,
+  logRefinement,
   scheduledFunctions,
   reservationWorkflow,
   tables,
@@ -84,6 +90,8 @@ it("covers every kind of declaration there is", () => {
     queryApi: "HTTP APIs (in httpApis)",
     notificationApi: "HTTP APIs (in httpApis)",
     trackingApi: "HTTP APIs (in httpApis)",
+    observabilityApi: "HTTP APIs (in httpApis)",
+    logRefinement: "log refinement",
     scheduledFunctions: "scheduled functions",
     latestPositionsPush: "scheduled functions (in scheduledFunctions)",
     driverPositions: "the driver-positions pipeline",
@@ -98,7 +106,7 @@ it("covers every kind of declaration there is", () => {
   };
   const values = Object.entries(declarations).filter(([, value]) => typeof value !== "function").map(([name]) => name);
   expect(values.sort()).toEqual(Object.keys(checkedBelow).sort());
-  expect(httpApis).toEqual(expect.arrayContaining([declarations.reservationApi, declarations.queryApi, declarations.notificationApi, declarations.trackingApi]));
+  expect(httpApis).toEqual(expect.arrayContaining([declarations.reservationApi, declarations.queryApi, declarations.notificationApi, declarations.trackingApi, declarations.observabilityApi]));
   expect(scheduledFunctions).toEqual([declarations.latestPositionsPush]);
   expect(webSocketApis).toEqual([declarations.liveApi]);
 });
@@ -448,5 +456,21 @@ describe("the driver-positions pipeline", () => {
       RetryOptions: { DurationInSeconds: driverPositions.retryDurationSeconds },
       S3BackupMode: driverPositions.backupMode,
     });
+  });
+});
+
+describe("log refinement", () => {
+  const resourcesOfApp = (type: string) => [...synthesized.templates().values()].flatMap((template) => resourcesOfType(template, type));
+
+  it("gives the subscription filters exactly the declared patterns, each of which the local cloud's matcher compiles", () => {
+    const synthesizedPatterns = new Set(resourcesOfApp("AWS::Logs::SubscriptionFilter").map(([, filter]) => filter.Properties?.FilterPattern));
+    const declaredPatterns = [...logRefinement.functionLogPatterns, logRefinement.accessLogPattern];
+    expect([...synthesizedPatterns].sort()).toEqual([...new Set(declaredPatterns)].sort());
+    for (const pattern of declaredPatterns) expect(typeof compileFilterPattern(pattern)).toBe("function");
+  });
+
+  it("runs the declared refiner handler with the declared timeout, once in the app", () => {
+    const refiners = resourcesOfApp("AWS::Lambda::Function").filter(([, fn]) => fn.Properties?.Handler === logRefinement.refiner.handler);
+    expect(refiners.map(([, fn]) => fn.Properties?.Timeout)).toEqual([logRefinement.refiner.timeoutSeconds]);
   });
 });

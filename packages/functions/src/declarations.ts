@@ -246,7 +246,72 @@ export const trackingApi = {
   },
 } as const satisfies HttpApiDeclaration;
 
-export const httpApis: readonly HttpApiDeclaration[] = [reservationApi, queryApi, notificationApi, trackingApi];
+/** What operators' log routes may do with the refined logs in OpenSearch. */
+const logsRead = { indices: [{ families: ["api-logs"], actions: ["read"] }] } as const;
+
+/**
+ * The observability service's own HTTP API (own stack in the cloud, own port locally): operators
+ * search the refined API logs and read request statistics per route.
+ */
+export const observabilityApi = {
+  name: "ObservabilityApi",
+  routes: {
+    "GET /ops/logs": {
+      handler: "packages/functions/src/observability/search-logs.handler",
+      auth: "jwt",
+      roles: ["operator"],
+      summary: "Refined log events, newest first: time range, level, service, route, status, correlation id and free text; operators only",
+      uses: ["search"],
+      search: logsRead,
+    },
+    "GET /ops/logs/stats": {
+      handler: "packages/functions/src/observability/get-log-stats.handler",
+      auth: "jwt",
+      roles: ["operator"],
+      summary: "Per route over a time window: requests, error rate, p50/p95/p99 latency, and a time histogram; operators only",
+      uses: ["search"],
+      search: logsRead,
+    },
+  },
+} as const satisfies HttpApiDeclaration;
+
+export const httpApis: readonly HttpApiDeclaration[] = [reservationApi, queryApi, notificationApi, trackingApi, observabilityApi];
+
+/** A function CloudWatch Logs invokes with subscription batches (`{"awslogs":{"data":…}}`). */
+export interface LogSubscriberDeclaration extends FunctionDeclaration {
+  readonly name: string;
+  readonly summary: string;
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * Log refinement: every Haul function's log group and every HTTP API's access log group is created
+ * by the stacks with `retentionDays`, and subscribed with these patterns (CloudWatch Logs filter
+ * syntax, applied the same way by the local cloud: packages/core/src/observability/filter-pattern.ts)
+ * to the refiner, which writes `api-logs` documents. The refiner's own log group is not subscribed:
+ * it must not feed itself. A batch the refiner fails on goes to its on-failure destination.
+ */
+export const logRefinement = {
+  refiner: {
+    name: "LogRefiner",
+    handler: "packages/functions/src/observability/refine-logs.handler",
+    summary: "Refines CloudWatch Logs subscription batches into redacted api-logs documents in OpenSearch",
+    timeoutSeconds: 60,
+    uses: ["search"],
+    // Creates documents (and the day's index from the family's template) through `_bulk`, a
+    // cluster-level action in fine-grained access control; reads nothing.
+    search: { cluster: ["indices:data/write/bulk"], indices: [{ families: ["api-logs"], actions: ["write"] }] },
+  },
+  retentionDays: 30,
+  /**
+   * Functions log JSON (Powertools Logger; Lambda's JSON log format for its own records): every
+   * application line and Lambda's report. A second filter takes the text forms of crashes and
+   * timeouts, which Lambda writes outside the JSON format.
+   */
+  functionLogPatterns: ['{ ($.level = *) || ($.type = "platform.report") }', '?"Task timed out" ?"Runtime.ExitError" ?"Uncaught Exception"'],
+  /** Access logs: every line is a request. */
+  accessLogPattern: "",
+} as const satisfies { refiner: LogSubscriberDeclaration; retentionDays: number; functionLogPatterns: readonly string[]; accessLogPattern: string };
 
 /**
  * The driver-positions pipeline: POST /positions puts each fix into the Kinesis stream (partition key
@@ -555,6 +620,7 @@ export function declaredFunctions(): Array<{ readonly name: string; readonly dec
     })),
     { name: declaredFunctionName(driverNotifications.queueName, "consumer"), declaration: driverNotificationsConsumer },
     ...scheduledFunctions.map((scheduled) => ({ name: declaredFunctionName(scheduled.name, "schedule"), declaration: scheduled })),
+    { name: declaredFunctionName(logRefinement.refiner.name, "subscriber"), declaration: logRefinement.refiner },
   ];
 }
 

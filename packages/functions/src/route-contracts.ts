@@ -18,8 +18,10 @@ import {
 import { FixBatch, maxFixesPerBatch } from "@haul/core/tracking/fix";
 import { FleetView } from "@haul/core/tracking/fleet";
 import { TrailPage, TrailQuery } from "@haul/core/tracking/trail";
+import { LogPage, LogSearchQuery } from "@haul/core/observability/log-search";
+import { LogStatsQuery, LogStatsReport, maxStatsBuckets, maxStatsSpanMs } from "@haul/core/observability/log-stats";
 import type { HttpApiDeclaration } from "./declarations.js";
-import { notificationApi, queryApi, reservationApi, trackingApi } from "./declarations.js";
+import { notificationApi, observabilityApi, queryApi, reservationApi, trackingApi } from "./declarations.js";
 import type { RouteContract } from "./openapi/route-contract.js";
 
 const dependencyStatus = z.object({
@@ -249,7 +251,33 @@ export const routeContracts = {
       403: { description: "The caller is not an operator" },
     },
   },
+  // ObservabilityApi: operators read the refined API logs.
+  "GET /ops/logs": {
+    request: { query: LogSearchQuery },
+    responses: {
+      200: { description: "Log events matching every filter given, newest first", schema: LogPage },
+      400: { description: "A bad filter, or a cursor issued for other filters: `invalid-params` names the query field" },
+      403: { description: "The caller is not an operator" },
+    },
+  },
+  "GET /ops/logs/stats": {
+    request: { query: LogStatsQuery },
+    responses: {
+      200: {
+        description: "Per route, from access records (one per request, refused ones included): requests, 5xx and 4xx with their rates, p50/p95/p99 latency, and a histogram",
+        schema: LogStatsReport,
+      },
+      400: {
+        description: `A bad field, a window over ${maxStatsSpanMs / 86_400_000} days, or an interval giving more than ${maxStatsBuckets} buckets: \`invalid-params\` names the query field`,
+      },
+      403: { description: "The caller is not an operator" },
+    },
+  },
 } as const satisfies Record<
-  RouteKeys<typeof reservationApi> | RouteKeys<typeof queryApi> | RouteKeys<typeof notificationApi> | RouteKeys<typeof trackingApi>,
+  | RouteKeys<typeof reservationApi>
+  | RouteKeys<typeof queryApi>
+  | RouteKeys<typeof notificationApi>
+  | RouteKeys<typeof trackingApi>
+  | RouteKeys<typeof observabilityApi>,
   RouteContract
 >;

@@ -37,6 +37,8 @@ export const defaultPorts = {
   trackingApi: portBase + 7,
   /** kinesalite, the driver-positions stream. */
   kinesis: portBase + 8,
+  /** The ObservabilityApi (operators' log search and request statistics), an HTTP API of its own. */
+  observabilityApi: portBase + 9,
 } as const;
 
 export type LocalPorts = { -readonly [K in keyof typeof defaultPorts]: number };

@@ -7,8 +7,8 @@
  * Step Functions running the reservation workflow, the LiveApi (API Gateway WebSocket API +
  * @connections), the notification consumer on the queue (Lambda's SQS event source mapping), the
  * scheduler of the scheduled functions (EventBridge rules), and the ReservationApi, QueryApi,
- * NotificationApi and TrackingApi gateways (API Gateway HTTP API + JWT authorizer; each service's
- * API on a port of its own, as its own API in the cloud),
+ * NotificationApi, TrackingApi and ObservabilityApi gateways (API Gateway HTTP API + JWT
+ * authorizer; each service's API on a port of its own, as its own API in the cloud),
  * writes `.haul/outputs.json` and runs until SIGINT/SIGTERM. `startLocalCloud` does the same
  * for tests and the demo.
  */
@@ -23,6 +23,7 @@ import {
   driverPositions,
   liveApi,
   notificationApi,
+  observabilityApi,
   queryApi,
   reservationApi,
   latestPositionsPush,
@@ -318,6 +319,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       [queryApi, ports.queryApi],
       [notificationApi, ports.notificationApi],
       [trackingApi, ports.trackingApi],
+      [observabilityApi, ports.observabilityApi],
     ] as const) {
       const accessLogFile = path.join(logsDir(haulDir), `${api.name}-access.log`);
       const gatewayOptions = {

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
-import { driverNotificationsConsumer, driverPositions, liveApi, notificationApi, queryApi, reservationApi, trackingApi } from "@haul/functions/declarations";
+import { driverNotificationsConsumer, driverPositions, liveApi, notificationApi, observabilityApi, queryApi, reservationApi, trackingApi } from "@haul/functions/declarations";
 import { identityDir } from "../src/config.js";
 import { mintToken } from "../src/identity/mint-token.js";
 import { loadOrCreateSigningKey } from "../src/identity/signing-key.js";
@@ -16,7 +16,7 @@ import { readOutputs } from "../src/outputs.js";
 import { send } from "./fixtures/http-client.js";
 import { connect, connected, request } from "./fixtures/websocket-client.js";
 
-const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0, trackingApi: 0, kinesis: 0 };
+const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0, trackingApi: 0, kinesis: 0, observabilityApi: 0 };
 let haulDir: string;
 const savedEnv = { ...process.env };
 
@@ -111,6 +111,7 @@ describe("startLocalCloud", () => {
           "LiveSubscriptionsTableName",
           "NotificationApiUrl",
           "NotificationIdempotencyTableName",
+          "ObservabilityApiUrl",
           "QueryApiUrl",
           "ReservationApiUrl",
           "ReservationStateMachineArn",
@@ -141,6 +142,7 @@ describe("startLocalCloud", () => {
         queryApi.name,
         notificationApi.name,
         trackingApi.name,
+        observabilityApi.name,
       ]);
       expect(cloud.outputs.ReservationStateMachineArn).toBe("arn:aws:states:us-east-1:000000000000:stateMachine:local-haul-ReservationWorkflow");
       expect(cloud.outputs.DriverNotificationsTopicArn).toBe("arn:aws:sns:us-east-1:000000000000:local-haul-DriverNotifications");
@@ -169,6 +171,10 @@ describe("startLocalCloud", () => {
         KinesisEndpoint: cloud.outputs.KinesisEndpoint,
       });
       expect((await send(`${cloud.outputs.TrackingApiUrl}/ops/fleet`)).status).toBe(401);
+      // The observability service's API: its own port and output, behind the same token check.
+      expect(cloud.stackOutputs["local-haul-ObservabilityApi"]).toEqual({ ObservabilityApiUrl: cloud.outputs.ObservabilityApiUrl });
+      expect((await send(`${cloud.outputs.ObservabilityApiUrl}/ops/logs`)).status).toBe(401);
+      expect((await send(`${cloud.outputs.ObservabilityApiUrl}/ops/logs/stats`)).status).toBe(401);
       expect(cloud.firehose.stats().shardsReading).toEqual(["shardId-000000000000", "shardId-000000000001"].slice(0, driverPositions.shardCount));
       expect(cloud.scheduler.periodsMs).toEqual({ PushLatestPositions: 60_000 });
 
@@ -209,11 +215,23 @@ describe("startLocalCloud", () => {
       });
       const socket = await connected(`${cloud.outputs.LiveApiUrl}?token=${token}`);
       expect(await request(socket, { action: "ping" })).toEqual({ type: "pong" });
+      // Through the gateway: an operator searches the logs; a driver's token is refused by the route's roles.
+      const operatorToken = await mintToken({
+        role: "operator",
+        sub: "o0000000-0000-4000-8000-000000000001",
+        issuer: cloud.outputs.IssuerUrl,
+        signingKey: await loadOrCreateSigningKey(identityDir(haulDir)),
+      });
+      const logs = await send(`${cloud.outputs.ObservabilityApiUrl}/ops/logs?limit=1`, { headers: { authorization: `Bearer ${operatorToken}` } });
+      expect(logs.status).toBe(200);
+      expect(logs.json()).toHaveProperty("items");
+      expect((await send(`${cloud.outputs.ObservabilityApiUrl}/ops/logs/stats`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(403);
     } finally {
       await cloud.stop();
     }
     await expect(fetch(cloud.outputs.ReservationApiUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.QueryApiUrl!)).rejects.toThrow();
+    await expect(fetch(cloud.outputs.ObservabilityApiUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.JwksUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.LiveApiCallbackUrl!)).rejects.toThrow();
     await expect(fetch(cloud.outputs.StepFunctionsEndpoint!, { method: "POST" })).rejects.toThrow();

@@ -1,0 +1,63 @@
+import type { IConstruct, IDependable } from "constructs";
+import type { Function as LambdaFunction, IFunction } from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { LambdaDestination } from "aws-cdk-lib/aws-logs-destinations";
+import { logRefinement } from "../packages/functions/src/declarations.js";
+import type { LogRetention } from "./stage-profile.js";
+
+/** The refiner as subscription filters need it (built by stacks/Observability.ts). */
+export interface LogRefiner {
+  readonly fn: IFunction;
+  /** CloudWatch Logs' permission to invoke the refiner: every filter waits for it. */
+  readonly invokePermission: IDependable;
+}
+
+/** `logRefinement.retentionDays` as CDK's enum (whose values are the days). */
+export function refinedLogRetention(): logs.RetentionDays {
+  const days: number = logRefinement.retentionDays;
+  const retention = Object.values(logs.RetentionDays).find((value) => value === days);
+  if (retention === undefined) throw new Error(`CloudWatch Logs has no ${days}-day retention`);
+  return retention as logs.RetentionDays;
+}
+
+/** The same retention in SST's spelling (`one_month`), for constructs that take SST props. */
+export function refinedLogRetentionName(): LogRetention {
+  const retention = refinedLogRetention();
+  const key = (Object.keys(logs.RetentionDays) as Array<keyof typeof logs.RetentionDays>).find((name) => logs.RetentionDays[name] === retention);
+  return key!.toLowerCase() as LogRetention;
+}
+
+/**
+ * Creates the function's log group (`/aws/lambda/<function name>`, where Lambda writes) with the
+ * refinement retention, instead of leaving Lambda to create it without one, and subscribes it to
+ * `refiner`; without one (the refiner's own group: it must not feed itself) it stays unsubscribed.
+ */
+export function createFunctionLogGroup(fn: LambdaFunction, refiner: LogRefiner | undefined): logs.LogGroup {
+  const logGroup = new logs.LogGroup(fn, "Logs", { logGroupName: `/aws/lambda/${fn.functionName}`, retention: refinedLogRetention() });
+  if (refiner) {
+    logRefinement.functionLogPatterns.forEach((pattern, index) => subscribe(logGroup, `Refinement${index + 1}`, pattern, refiner));
+  }
+  return logGroup;
+}
+
+/** Every function's log group, subscribed with `logRefinement.functionLogPatterns` (two filters: the most a log group takes). */
+export function subscribeFunctionLogs(functions: readonly LambdaFunction[], refiner: LogRefiner): void {
+  for (const fn of functions) createFunctionLogGroup(fn, refiner);
+}
+
+/** An HTTP API's access log group (SST creates it, with the retention it is given), subscribed with `logRefinement.accessLogPattern`. */
+export function subscribeAccessLogs(api: IConstruct & { readonly cdk: { readonly accessLogGroup?: logs.LogGroup } }, refiner: LogRefiner): void {
+  const logGroup = api.cdk.accessLogGroup;
+  if (!logGroup) throw new Error(`${api.node.path} has no access log group to subscribe`);
+  subscribe(logGroup, "Refinement", logRefinement.accessLogPattern, refiner);
+}
+
+function subscribe(logGroup: logs.LogGroup, id: string, pattern: string, refiner: LogRefiner): void {
+  const filter = new logs.SubscriptionFilter(logGroup, id, {
+    logGroup,
+    // The Observability stack grants CloudWatch Logs the invoke once, for every log group of the account.
+    destination: new LambdaDestination(refiner.fn, { addPermissions: false }),
+    filterPattern: logs.FilterPattern.literal(pattern),
+  });
+  filter.node.addDependency(refiner.invokePermission);
+}
