@@ -43,7 +43,7 @@ export function createServiceHttpApi(
 
   const api = createDeclaredHttpApi(stack, declaration, {
     jwt: { issuer: auth.issuerUrl, audience: [auth.userPoolClientId] },
-    accessLogRetention: refinedLogRetentionName(),
+    accessLogRetention: refinedLogRetentionName(stack.stage),
     functionDefaults: { environment: { POWERTOOLS_SERVICE_NAME: options.serviceName } },
     // Each route's function reaches what its handler uses, and nothing else.
     routeFunctionProps: (route) => access.props(route.uses),

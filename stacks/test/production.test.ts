@@ -79,6 +79,13 @@ describe("production retains its data", () => {
     expect({ deletion: domain.DeletionPolicy, replacement: domain.UpdateReplacePolicy }).toEqual({ deletion: "Retain", replacement: "Retain" });
     for (const [, group] of resourcesOfType(search, "AWS::Logs::LogGroup")) expect(group.Properties?.RetentionInDays).toBe(365);
   });
+
+  test("log refinement keeps production's year: every function's and access log group retains 365 days", () => {
+    const groups = [...synthesized.templates().values()].flatMap((template) => resourcesOfType(template, "AWS::Logs::LogGroup"));
+    const functionGroups = groups.filter(([, group]) => JSON.stringify(group.Properties?.LogGroupName ?? "").includes("/aws/lambda/"));
+    expect(functionGroups.length).toBeGreaterThan(20);
+    for (const [, group] of groups) expect(group.Properties?.RetentionInDays).toBe(365);
+  });
 });
 
 describe("production under cdk-nag", () => {
