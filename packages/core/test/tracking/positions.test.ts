@@ -131,6 +131,8 @@ describe("Trail.read", () => {
     const id = Reservation.randomReservationId();
     await Reservation.accept(customerId, validRequest(driverId, { window: windowAt(510) }), { reservationId: id });
     await Reservation.persist(id);
+    // The trail reads the replica: wait until it has the decision, as the other cases do.
+    await waitForReplica();
     const trail = await Trail.read({ userId: customerId, role: "customer" }, id, query(), options());
     expect(trail).toEqual({ reservationId: id, status: "CONFIRMED", pickedUpAt: null, deliveredAt: null, positions: [], nextCursor: null });
   });

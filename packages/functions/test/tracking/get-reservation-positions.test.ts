@@ -12,7 +12,7 @@ import { closeSearchClient } from "@haul/core/search/search-client";
 import { encodeSearchCursor } from "@haul/core/search/search-cursor";
 import { trailOrder } from "@haul/core/tracking/trail";
 import { createTestClient } from "../../../core/test/search/support.js";
-import { migrateTestDatabase } from "../../../core/test/support/database.js";
+import { migrateTestDatabase, waitForReplica } from "../../../core/test/support/database.js";
 import { createTestCustomer, createTestDriver, moveWindow, removeTestPeople, validRequest, windowAt } from "../../../core/test/support/reservations.js";
 import { indexFixes, minutesAgo, preparePositionFamily, removePositionFamily, uniquePrefix } from "../../../core/test/tracking/support.js";
 import { handler } from "../../src/tracking/get-reservation-positions.js";
@@ -41,6 +41,8 @@ beforeAll(async () => {
     reservations.push(id);
   }
   await Reservation.pickUp(reservations[0]!, driverId, new Date(Date.parse(minutesAgo(30))));
+  // The route reads the replica: it must have the pickup before any case asks.
+  await waitForReplica();
   await indexFixes(search, prefix, [1, 2, 3].map((i) => ({ driverId, recordedAt: minutesAgo(20 - i), lat: i, lon: i })));
 });
 
