@@ -112,7 +112,7 @@ function encodedEnvelope(n: number): string {
   const logEvents = access ? accessEvents(batchSize) : lambdaEvents(batchSize);
   const envelope = {
     owner: "123456789012",
-    logGroup: access ? "/aws/vendedlogs/apis/haul-dev-api" : `/aws/lambda/haul-dev-${pick(functions)}`,
+    logGroup: access ? "/aws/vendedlogs/apis/dev-haul-ReservationApi-a1b2c3d4e5/default" : `/aws/lambda/haul-dev-${pick(functions)}`,
     logStream: `2026/11/25/[$LATEST]${hex(32)}`,
     subscriptionFilters: ["haul-dev-api-logs"],
     messageType: "DATA_MESSAGE",

@@ -54,6 +54,8 @@ export interface RouteDeclaration extends FunctionDeclaration {
 export interface HttpApiDeclaration {
   /** Stack and output prefix, e.g. `ReservationApi` gives the output `ReservationApiUrl`. */
   readonly name: string;
+  /** POWERTOOLS_SERVICE_NAME of its functions: the `service` of every log line and metric they write. */
+  readonly service: string;
   readonly routes: Readonly<Record<string, RouteDeclaration>>;
 }
 
@@ -75,6 +77,7 @@ export interface TableIndexDeclaration {
 
 export const reservationApi = {
   name: "ReservationApi",
+  service: "reservation",
   routes: {
     "GET /health": {
       handler: "packages/functions/src/health/get-health.handler",
@@ -134,6 +137,7 @@ export const reservationApi = {
  */
 export const queryApi = {
   name: "QueryApi",
+  service: "query",
   routes: {
     "GET /health": {
       handler: "packages/functions/src/query/get-query-health.handler",
@@ -181,6 +185,7 @@ const messageHistoryRead = { indices: [{ families: ["reservation-messages"], act
  */
 export const notificationApi = {
   name: "NotificationApi",
+  service: "notification",
   routes: {
     "GET /drivers/{id}/messages": {
       handler: "packages/functions/src/notification/list-driver-messages.handler",
@@ -219,6 +224,7 @@ const positionsRead = { indices: [{ families: ["driver-positions"], actions: ["r
  */
 export const trackingApi = {
   name: "TrackingApi",
+  service: "tracking",
   routes: {
     "POST /positions": {
       handler: "packages/functions/src/tracking/post-positions.handler",
@@ -255,6 +261,7 @@ const logsRead = { indices: [{ families: ["api-logs"], actions: ["read"] }] } as
  */
 export const observabilityApi = {
   name: "ObservabilityApi",
+  service: "observability",
   routes: {
     "GET /ops/logs": {
       handler: "packages/functions/src/observability/search-logs.handler",
@@ -280,6 +287,8 @@ export const httpApis: readonly HttpApiDeclaration[] = [reservationApi, queryApi
 /** A function CloudWatch Logs invokes with subscription batches (`{"awslogs":{"data":…}}`). */
 export interface LogSubscriberDeclaration extends FunctionDeclaration {
   readonly name: string;
+  /** POWERTOOLS_SERVICE_NAME of its functions: the `service` of every log line and metric they write. */
+  readonly service: string;
   readonly summary: string;
   readonly timeoutSeconds: number;
 }
@@ -294,6 +303,7 @@ export interface LogSubscriberDeclaration extends FunctionDeclaration {
 export const logRefinement = {
   refiner: {
     name: "LogRefiner",
+    service: "observability",
     handler: "packages/functions/src/observability/refine-logs.handler",
     summary: "Refines CloudWatch Logs subscription batches into redacted api-logs documents in OpenSearch",
     timeoutSeconds: 60,
@@ -344,6 +354,8 @@ export const driverPositions = {
 export interface ScheduledFunctionDeclaration extends FunctionDeclaration {
   /** Construct and function name, e.g. `PushLatestPositions`. */
   readonly name: string;
+  /** POWERTOOLS_SERVICE_NAME of its functions: the `service` of every log line and metric they write. */
+  readonly service: string;
   readonly summary: string;
   /** EventBridge schedule expression. */
   readonly schedule: `rate(${string})` | `cron(${string})`;
@@ -356,6 +368,7 @@ export interface ScheduledFunctionDeclaration extends FunctionDeclaration {
  */
 export const latestPositionsPush = {
   name: "PushLatestPositions",
+  service: "tracking",
   handler: "packages/functions/src/tracking/push-latest-positions.handler",
   summary: "Pushes the latest position of each truck in transit to the connections subscribed to it",
   schedule: "rate(1 minute)",
@@ -419,6 +432,8 @@ export interface WorkflowTaskDeclaration extends FunctionDeclaration {
 
 export interface WorkflowDeclaration {
   readonly name: string;
+  /** POWERTOOLS_SERVICE_NAME of its functions: the `service` of every log line and metric they write. */
+  readonly service: string;
   /** The ASL file, from the repository root: the cloud and the local cloud run this very file. */
   readonly definitionFile: string;
   /** Lambda tasks, keyed by the name used in the ASL's substitutions. */
@@ -433,6 +448,7 @@ export interface WorkflowDeclaration {
 /** One Standard execution per reservation, named by the reservation id. */
 export const reservationWorkflow = {
   name: "ReservationWorkflow",
+  service: "reservation",
   definitionFile: "packages/functions/src/reservation/workflow/reservation-workflow.asl.json",
   tasks: {
     PersistReservation: {
@@ -472,6 +488,8 @@ export const driverNotifications = {
 export interface QueueConsumerDeclaration extends FunctionDeclaration {
   /** Construct and function name, e.g. `DriverNotificationsConsumer`. */
   readonly name: string;
+  /** POWERTOOLS_SERVICE_NAME of its functions: the `service` of every log line and metric they write. */
+  readonly service: string;
   readonly summary: string;
   /** The function's timeout; the queue's visibility timeout must be at least six times it (plus the batching window). */
   readonly timeoutSeconds: number;
@@ -489,6 +507,7 @@ export interface QueueConsumerDeclaration extends FunctionDeclaration {
  */
 export const driverNotificationsConsumer = {
   name: "DriverNotificationsConsumer",
+  service: "notification",
   handler: "packages/functions/src/notification/consume-driver-notifications.handler",
   summary: "Stores each driver message in the history and pushes it to the driver's live connections, once per event id",
   timeoutSeconds: 10,
@@ -531,6 +550,8 @@ export interface WebSocketApiDeclaration {
    * and `LiveApiCallbackUrl` (`https://…/<stage>`, the @connections endpoint functions push through).
    */
   readonly name: string;
+  /** POWERTOOLS_SERVICE_NAME of its functions: the `service` of every log line and metric they write. */
+  readonly service: string;
   readonly routeSelectionExpression: "$request.body.action";
   readonly authorizer: WebSocketAuthorizerDeclaration;
   readonly routes: Readonly<Record<string, WebSocketRouteDeclaration>>;
@@ -543,6 +564,7 @@ export interface WebSocketApiDeclaration {
  */
 export const liveApi = {
   name: "LiveApi",
+  service: "live",
   routeSelectionExpression: "$request.body.action",
   authorizer: {
     handler: "packages/functions/src/live/authorize-connection.handler",
@@ -605,22 +627,23 @@ export function declaredFunctionName(owner: string, key: string): string {
  * authorizer`) and routes, the workflow's tasks, and the queue consumer (`<queue> consumer`), by
  * declaredFunctionName.
  */
-export function declaredFunctions(): Array<{ readonly name: string; readonly declaration: FunctionDeclaration }> {
+export function declaredFunctions(): Array<{ readonly name: string; readonly service: string; readonly declaration: FunctionDeclaration }> {
   return [
     ...httpApis.flatMap((api) =>
-      Object.entries(api.routes).map(([routeKey, route]) => ({ name: declaredFunctionName(api.name, routeKey), declaration: route })),
+      Object.entries(api.routes).map(([routeKey, route]) => ({ name: declaredFunctionName(api.name, routeKey), service: api.service, declaration: route })),
     ),
     ...webSocketApis.flatMap((api) => [
-      { name: declaredFunctionName(api.name, "authorizer"), declaration: api.authorizer },
-      ...Object.entries(api.routes).map(([routeKey, route]) => ({ name: declaredFunctionName(api.name, routeKey), declaration: route })),
+      { name: declaredFunctionName(api.name, "authorizer"), service: api.service, declaration: api.authorizer },
+      ...Object.entries(api.routes).map(([routeKey, route]) => ({ name: declaredFunctionName(api.name, routeKey), service: api.service, declaration: route })),
     ]),
     ...Object.entries<WorkflowTaskDeclaration>(reservationWorkflow.tasks).map(([task, declaration]) => ({
       name: declaredFunctionName(reservationWorkflow.name, task),
+      service: reservationWorkflow.service,
       declaration,
     })),
-    { name: declaredFunctionName(driverNotifications.queueName, "consumer"), declaration: driverNotificationsConsumer },
-    ...scheduledFunctions.map((scheduled) => ({ name: declaredFunctionName(scheduled.name, "schedule"), declaration: scheduled })),
-    { name: declaredFunctionName(logRefinement.refiner.name, "subscriber"), declaration: logRefinement.refiner },
+    { name: declaredFunctionName(driverNotifications.queueName, "consumer"), service: driverNotificationsConsumer.service, declaration: driverNotificationsConsumer },
+    ...scheduledFunctions.map((scheduled) => ({ name: declaredFunctionName(scheduled.name, "schedule"), service: scheduled.service, declaration: scheduled })),
+    { name: declaredFunctionName(logRefinement.refiner.name, "subscriber"), service: logRefinement.refiner.service, declaration: logRefinement.refiner },
   ];
 }
 

@@ -12,6 +12,7 @@ import { closeGate, fixtureState, openGate } from "./fixtures/scheduled-handlers
 
 const fixture = (handler: string, name = "FixtureJob"): ScheduledFunctionDeclaration => ({
   name,
+  service: "test",
   handler: `packages/local/test/fixtures/scheduled-handlers.${handler}`,
   summary: "a fixture",
   schedule: "rate(1 minute)",

@@ -40,8 +40,21 @@ export function refineLogEvent(event: LogEvent, context: LogGroupContext): LogDo
     source: isFunction ? "function" : "api",
     ...rest,
     ...(isFunction && rest.functionName === undefined ? { functionName: context.logGroup.slice(lambdaGroupPrefix.length) } : {}),
-    ...(!isFunction ? { apiName: context.logGroup.split("/").filter(Boolean).pop() ?? context.logGroup } : {}),
+    ...(!isFunction ? { apiName: apiNameOfLogGroup(context.logGroup) } : {}),
   };
+}
+
+const accessGroupPattern = /^\/aws\/vendedlogs\/apis\/([^/]+)-[a-z0-9]{10}\/[^/]+$/;
+
+/**
+ * The API an access log group belongs to. SST names it `/aws/vendedlogs/apis/<stage>-<app>-<Api>-<api id>/<stage>`
+ * (sst/constructs/util/apiGatewayV2AccessLog.js), and the local cloud does the same: `<Api>` is the
+ * declared name (ReservationApi). Any other group is named by its last segment.
+ */
+export function apiNameOfLogGroup(logGroup: string): string {
+  const sst = accessGroupPattern.exec(logGroup);
+  if (sst) return sst[1]!.split("-").pop()!;
+  return logGroup.split("/").filter(Boolean).pop() ?? logGroup;
 }
 
 // ---------------------------------------------------------------------------------------------

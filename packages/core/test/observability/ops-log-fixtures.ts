@@ -17,7 +17,7 @@ import { envelope, logEvent, type TestLogEvent } from "./envelopes.js";
 export const opsLogPrefix = "test-opslogs-";
 
 export const functionGroup = "/aws/lambda/haul-dev-create-reservation";
-export const apiGroup = "/aws/vendedlogs/apis/haul-dev-api";
+export const apiGroup = "/aws/vendedlogs/apis/dev-haul-ReservationApi-a1b2c3d4e5/default";
 
 /** The family's templates and alias under the prefix, nothing stored yet. */
 export async function prepareOpsLogIndices(client: Client): Promise<void> {

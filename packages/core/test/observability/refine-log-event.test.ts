@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { normaliseLevel, normaliseTimestamp } from "../../src/observability/log-document.js";
-import { refineLogEvent } from "../../src/observability/refine-log-event.js";
+import { apiNameOfLogGroup, refineLogEvent } from "../../src/observability/refine-log-event.js";
 import type { LogDocument } from "../../src/observability/log-document.js";
 
 const functionGroup = { logGroup: "/aws/lambda/haul-dev-create-reservation", logStream: "2026/11/25/[$LATEST]abc" };
-const apiGroup = { logGroup: "/aws/vendedlogs/apis/haul-dev-api", logStream: "abc" };
+const apiGroup = { logGroup: "/aws/vendedlogs/apis/dev-haul-ReservationApi-a1b2c3d4e5/default", logStream: "abc" };
 const eventTime = Date.parse("2026-11-25T10:00:00.000Z");
 
 function refine(message: string, context = functionGroup): LogDocument {
@@ -146,7 +146,7 @@ describe("refining access log lines", () => {
       logGroup: apiGroup.logGroup,
       logStream: apiGroup.logStream,
       source: "api",
-      apiName: "haul-dev-api",
+      apiName: "ReservationApi",
       kind: "access",
       level: "WARN",
       message: "POST /reservations 401 3 ms",
@@ -180,5 +180,16 @@ describe("normalising", () => {
     expect(normaliseTimestamp(1_795_600_000)).toBe("2026-11-25T09:46:40.000Z");
     expect(normaliseTimestamp("yesterday")).toBeUndefined();
     expect(normaliseTimestamp("2026-13-45T99:00:00Z")).toBeUndefined();
+  });
+});
+
+describe("apiNameOfLogGroup", () => {
+  it("names the API of SST's access log group, whatever the stage", () => {
+    expect(apiNameOfLogGroup("/aws/vendedlogs/apis/prod-eu-haul-TrackingApi-0a1b2c3d4e/default")).toBe("TrackingApi");
+    expect(apiNameOfLogGroup("/aws/vendedlogs/apis/local-haul-ObservabilityApi-zz99yy88xx/default")).toBe("ObservabilityApi");
+  });
+
+  it("falls back to the last segment of any other group", () => {
+    expect(apiNameOfLogGroup("/custom/access/ReservationApi")).toBe("ReservationApi");
   });
 });
