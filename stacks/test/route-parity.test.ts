@@ -398,6 +398,7 @@ describe.each(queueConsumers)("queue consumer %s", (_name, consumer, queues) => 
         handler: consumer.handler,
         root: repoRoot,
         functionName: `${localStage}-haul-${consumer.name}`,
+        service: consumer.service,
         region,
         accountId,
         timeoutSeconds: consumer.timeoutSeconds,

@@ -56,12 +56,15 @@ import { startTimeToLiveSweeper } from "./dynamodb/time-to-live.js";
 import { batchedWriter, openAccessLog } from "./gateway/access-log.js";
 import { startHttpApiGateway } from "./gateway/http-api-gateway.js";
 import { startHttpApiGatewayProcess } from "./gateway/http-api-gateway-process.js";
+import { deriveApiId } from "./gateway/lambda-invocation.js";
 import { startIdentityServer } from "./identity/server.js";
 import { loadOrCreateSigningKey } from "./identity/signing-key.js";
 import { runReservationDemo } from "./demo/reservation-demo.js";
 import { runTrackingDemo } from "./demo/tracking-demo.js";
 import { startFirehose, type FirehoseOptions, type RunningFirehose } from "./firehose/delivery-stream.js";
 import { startKinesalite } from "./kinesis/kinesalite-server.js";
+import { terminalLevelFromEnv, type TerminalLevel } from "./logs/log-capture.js";
+import { startLocalLogs, type LocalLogs } from "./logs/local-logs.js";
 import { connectToSearchNode } from "./opensearch/search-node.js";
 import { flattenOutputs, writeOutputs, type StackOutputs } from "./outputs.js";
 import { startScheduler, type RunningScheduler } from "./scheduler/scheduler.js";
@@ -97,6 +100,10 @@ export interface LocalCloudOptions {
   readonly firehose?: Pick<FirehoseOptions, "bufferingSizeMb" | "bufferingIntervalSeconds" | "retryDurationSeconds" | "pollIntervalMs">;
   /** The scheduled functions' period in seconds; default HAUL_PUSH_PERIOD_SECONDS, else each one's rate(...). */
   readonly schedulePeriodSeconds?: number;
+  /** Handler lines at or above it are echoed to the terminal besides their log group; default HAUL_TERMINAL_LOG_LEVEL, else WARN. */
+  readonly terminalLogLevel?: TerminalLevel;
+  /** How long log events wait for their subscription batch (CloudWatch Logs delivers within seconds); default 1000 ms. */
+  readonly logDeliveryIntervalMs?: number;
 }
 
 export interface ServiceEndpoint {
@@ -121,6 +128,8 @@ export interface LocalCloud {
   readonly firehose: RunningFirehose;
   /** The scheduled functions (the one-minute push): `runNow` for tests and demos. */
   readonly scheduler: RunningScheduler;
+  /** CloudWatch Logs: every function's log group and the access logs, refined into OpenSearch. */
+  readonly logs: LocalLogs;
   stop(): Promise<void>;
 }
 
@@ -196,6 +205,24 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const searchNode = await connectToSearchNode();
     started.push({ service: "opensearch", standsInFor: `OpenSearch Service domain (a real node, ${searchNode.status})`, url: searchNode.url, stop: searchNode.stop });
 
+    // Before anything invokes a function: from here on every handler's output goes to its log group.
+    const logs = startLocalLogs({
+      logsDirectory: logsDir(haulDir),
+      resourcePrefix: `${localStage}-${appName}`,
+      root: repoRoot,
+      region,
+      accountId,
+      terminalLevel: options.terminalLogLevel ?? terminalLevelFromEnv(),
+      ...(options.logDeliveryIntervalMs === undefined ? {} : { deliveryIntervalMs: options.logDeliveryIntervalMs }),
+      warn: (line) => (options.quiet ? process.stderr.write(line + "\n") : terminal.write(line + "\n")),
+    });
+    started.push({
+      service: "cloudwatch logs",
+      standsInFor: "CloudWatch Logs groups + subscription filters -> LogRefiner -> OpenSearch api-logs",
+      url: path.join(logsDir(haulDir), "groups"),
+      stop: logs.stop,
+    });
+
     // Its checkpoints belong to the stream's data: started fresh, both go.
     const checkpointFile = path.join(firehoseDir(haulDir), "checkpoints.json");
     if (options.fresh) await rm(checkpointFile, { force: true });
@@ -237,6 +264,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     started.push({ service: "stepfunctions", standsInFor: "Step Functions (aws-local-stepfunctions)", url: stepFunctions.endpoint, stop: stepFunctions.stop });
 
     // The WebSocket API runs its handlers in this process, like the ReservationApi.
+    // Kept like the stacks keep it, not refined: the stacks subscribe the HTTP APIs' access logs.
+    const liveApiAccessGroup = logs.accessLogGroup(liveApi.name, deriveApiId(`${localStage}-${appName}`, liveApi.name), localStage, false);
     const liveApiAccessLog = openAccessLog(path.join(logsDir(haulDir), `${liveApi.name}-access.log`), options.quiet ? undefined : terminal);
     started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: liveApiAccessLog.file, stop: liveApiAccessLog.close });
     const liveApiGateway = await withPort(liveApi.name, ports.liveApi, () =>
@@ -250,7 +279,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         region,
         accountId,
         ...options.liveApi,
-        accessLog: (line) => liveApiAccessLog.write(line),
+        accessLog: (line) => {
+          liveApiAccessLog.write(line);
+          liveApiAccessGroup.write(line);
+        },
       }),
     );
     started.push({
@@ -282,6 +314,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       handler: driverNotificationsConsumer.handler,
       root: repoRoot,
       functionName: `${localStage}-${appName}-${driverNotificationsConsumer.name}`,
+      service: driverNotificationsConsumer.service,
       region,
       accountId,
       timeoutSeconds: driverNotificationsConsumer.timeoutSeconds,
@@ -322,6 +355,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       [observabilityApi, ports.observabilityApi],
     ] as const) {
       const accessLogFile = path.join(logsDir(haulDir), `${api.name}-access.log`);
+      const accessGroup = logs.accessLogGroup(api.name, deriveApiId(`${localStage}-${appName}`, api.name), "$default", true);
       const gatewayOptions = {
         cors,
         authorizer: { issuer: identity.issuer, audience: [localAudience] },
@@ -340,13 +374,24 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
             accessLogFile,
             echoAccessLog: !options.quiet,
             functionLogFile: options.quiet ? path.join(logsDir(haulDir), `${api.name}-functions.log`) : undefined,
+            accessLogGroup: accessGroup.logGroup,
+            accessLogStream: accessGroup.logStream,
+            terminalLogLevel: options.terminalLogLevel ?? terminalLevelFromEnv(),
+            onLogEvents: (events) => events.forEach((event) => logs.put(event)),
           }),
         );
       } else {
         const accessLog = openAccessLog(accessLogFile, options.quiet ? undefined : terminal);
         started.push({ service: "access log", standsInFor: "CloudWatch Logs", url: accessLogFile, stop: accessLog.close });
         gateway = await withPort(api.name, port, () =>
-          startHttpApiGateway({ ...gatewayOptions, api, accessLog: (line) => accessLog.write(line) }),
+          startHttpApiGateway({
+            ...gatewayOptions,
+            api,
+            accessLog: (line) => {
+              accessLog.write(line);
+              accessGroup.write(line);
+            },
+          }),
         );
       }
       started.push({ service: api.name, standsInFor: "API Gateway HTTP API + JWT authorizer", url: gateway.url, stop: gateway.stop });
@@ -391,6 +436,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       driverNotificationsConsumer: consumer,
       firehose,
       scheduler,
+      logs,
       stop: stopAll,
     };
   } catch (error) {
@@ -509,8 +555,8 @@ async function runFromCommandLine(): Promise<void> {
   }
   const schedulePeriodSeconds = secondsOption("--push-period", values["push-period"]);
   const firehoseInterval = secondsOption("--firehose-interval", values["firehose-interval"]);
-  // Handler log lines would bury the table and the demo; POWERTOOLS_LOG_LEVEL=INFO shows them.
-  process.env.POWERTOOLS_LOG_LEVEL ??= "WARN";
+  // Log groups keep INFO and up, as in AWS; the terminal shows WARN and up (HAUL_TERMINAL_LOG_LEVEL).
+  process.env.POWERTOOLS_LOG_LEVEL ??= "INFO";
 
   // Node 20 is this project's runtime; the SDK's "Node 22 from 2027" notice would only bury the table.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";

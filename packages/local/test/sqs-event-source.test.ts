@@ -37,6 +37,7 @@ function start(handler: string, overrides: Partial<SqsEventSourceOptions> = {}):
     handler,
     root: repoRoot,
     functionName: "test-haul-DriverNotificationsConsumer",
+    service: "notification",
     region: "us-east-1",
     accountId: "000000000000",
     timeoutSeconds: 5,

@@ -6,6 +6,7 @@
  * parent goes away.
  */
 import { httpApis } from "@haul/functions/declarations";
+import { installLogCapture, type FunctionLogEvent, type TerminalLevel } from "../logs/log-capture.js";
 import { batchedWriter, openAccessLog } from "./access-log.js";
 import { startHttpApiGateway, type HttpApiGatewayOptions } from "./http-api-gateway.js";
 
@@ -14,6 +15,11 @@ export interface GatewayProcessOptions extends Omit<HttpApiGatewayOptions, "api"
   readonly accessLogFile: string;
   /** Print a short line per request to this process's stdout (the parent's terminal). */
   readonly echoAccessLog: boolean;
+  /** The access log's group in the parent's CloudWatch Logs (local-logs.ts). */
+  readonly accessLogGroup: string;
+  readonly accessLogStream: string;
+  /** Handler lines at or above it are echoed to this process's stdout too. */
+  readonly terminalLogLevel: TerminalLevel;
 }
 
 const options = JSON.parse(process.argv[2] ?? "{}") as GatewayProcessOptions;
@@ -23,13 +29,23 @@ async function main(): Promise<void> {
   if (!api) throw new Error(`No HTTP API named ${options.apiName} is declared`);
   const terminal = options.echoAccessLog ? batchedWriter((text) => process.stdout.write(text)) : undefined;
   const accessLog = openAccessLog(options.accessLogFile, terminal);
-  const { apiName: _apiName, accessLogFile: _file, echoAccessLog: _echo, ...gatewayOptions } = options;
-  const gateway = await startHttpApiGateway({ ...gatewayOptions, api, accessLog: (line) => accessLog.write(line) });
+  const logEvents = forwardLogEvents();
+  const { apiName: _apiName, accessLogFile: _file, echoAccessLog: _echo, accessLogGroup, accessLogStream, terminalLogLevel, ...gatewayOptions } = options;
+  installLogCapture({ sink: logEvents.put, terminalLevel: terminalLogLevel });
+  const gateway = await startHttpApiGateway({
+    ...gatewayOptions,
+    api,
+    accessLog: (line) => {
+      accessLog.write(line);
+      logEvents.put({ logGroup: accessLogGroup, logStream: accessLogStream, timestamp: Date.now(), message: line });
+    },
+  });
   let stopping = false;
   const stop = async () => {
     if (stopping) return;
     stopping = true;
     await gateway.stop();
+    logEvents.flush();
     terminal?.flush();
     await accessLog.close();
     process.exit(0);
@@ -40,6 +56,26 @@ async function main(): Promise<void> {
   // Ctrl-C reaches the whole process group: the parent decides when this one stops.
   process.on("SIGINT", () => undefined);
   process.send?.({ url: gateway.url, port: gateway.port, apiId: gateway.apiId, routes: gateway.listRoutes() });
+}
+
+/** Log events go to the parent (which holds the log groups) in one message every 100 ms. */
+function forwardLogEvents(): { put(event: FunctionLogEvent): void; flush(): void } {
+  let pending: FunctionLogEvent[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (pending.length === 0 || !process.connected) return;
+    process.send?.({ logEvents: pending });
+    pending = [];
+  };
+  return {
+    put(event) {
+      pending.push(event);
+      timer ??= setTimeout(flush, 100);
+    },
+    flush,
+  };
 }
 
 main().catch((error: unknown) => {

@@ -6,6 +6,7 @@
 import { fork } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import type { FunctionLogEvent } from "../logs/log-capture.js";
 import type { GatewayProcessOptions } from "./gateway-process.js";
 import type { RunningHttpApiGateway } from "./http-api-gateway.js";
 
@@ -18,10 +19,12 @@ export interface RunningGatewayProcess extends RunningHttpApiGateway {
 export interface GatewayProcessOutput {
   /** Where the process's own output (its handlers' logs) goes instead of this terminal; quiet runs and tests. */
   readonly functionLogFile?: string;
+  /** The process's log events (its functions' and its access log's), for this process's log groups. */
+  readonly onLogEvents: (events: readonly FunctionLogEvent[]) => void;
 }
 
 export function startHttpApiGatewayProcess(options: GatewayProcessOptions & GatewayProcessOutput): Promise<RunningGatewayProcess> {
-  const { functionLogFile, ...processOptions } = options;
+  const { functionLogFile, onLogEvents, ...processOptions } = options;
   const output = functionLogFile === undefined ? "inherit" : openSync(functionLogFile, "a");
   const child = fork(childScript, [JSON.stringify(processOptions)], {
     cwd: options.root,
@@ -31,9 +34,14 @@ export function startHttpApiGatewayProcess(options: GatewayProcessOptions & Gate
   });
   // The child holds its own copy of the descriptor.
   if (typeof output === "number") closeSync(output);
+  child.on("message", (message: { logEvents?: FunctionLogEvent[] }) => {
+    if (message.logEvents) onLogEvents(message.logEvents);
+  });
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`The ${options.apiName} gateway process exited with ${code} before it listened`)));
-    child.once("message", (message: { url?: string; port?: number; apiId?: string; routes?: string[]; error?: { code?: string; message: string } }) => {
+    const started = (message: { url?: string; port?: number; apiId?: string; routes?: string[]; error?: { code?: string; message: string }; logEvents?: unknown }) => {
+      if (message.logEvents) return;
+      child.off("message", started);
       child.removeAllListeners("exit");
       if (message.error || !message.url) {
         const error = new Error(message.error?.message ?? "no address") as NodeJS.ErrnoException;
@@ -49,7 +57,8 @@ export function startHttpApiGatewayProcess(options: GatewayProcessOptions & Gate
         listRoutes: () => [...routes],
         stop: () => stopChild(child),
       });
-    });
+    };
+    child.on("message", started);
   });
 }
 

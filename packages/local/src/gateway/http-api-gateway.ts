@@ -15,6 +15,7 @@ import type { GatewayOptions } from "./gateway-options.js";
 import { createHandlerLoader, invokeHandler } from "./handler-loader.js";
 import { createJwtAuthorizer, type JwtAuthorizerConfig } from "./jwt-authorizer.js";
 import { createLambdaContext } from "./lambda-context.js";
+import { runWithFunctionLogs } from "../logs/log-capture.js";
 import { deriveApiId, describeInvocationError, functionNameFor, newTraceId, withTimeout } from "./lambda-invocation.js";
 import { MalformedIntegrationResponse, toGatewayResponse, type GatewayResponse } from "./response.js";
 import { createRouteTable } from "./routes.js";
@@ -154,7 +155,7 @@ export async function startHttpApiGateway(options: HttpApiGatewayOptions): Promi
     let result: GatewayResponse;
     try {
       const handler = await loadHandler(match.route.handler);
-      const output = await withTimeout(invokeHandler(handler, event, context), timeoutMs);
+      const output = await runWithFunctionLogs(context, options.api.service, () => withTimeout(invokeHandler(handler, event, context), timeoutMs));
       result = toGatewayResponse(output);
       entry.integrationStatus = String(result.statusCode);
     } catch (error) {

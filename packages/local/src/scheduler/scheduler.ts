@@ -10,6 +10,7 @@ import type { ScheduledEvent } from "aws-lambda";
 import type { ScheduledFunctionDeclaration } from "@haul/functions/declarations";
 import { createHandlerLoader, invokeHandler } from "../gateway/handler-loader.js";
 import { createLambdaContext } from "../gateway/lambda-context.js";
+import { runWithFunctionLogs } from "../logs/log-capture.js";
 import { describeInvocationError, withTimeout } from "../gateway/lambda-invocation.js";
 import { ratePeriodMs } from "./schedule-expression.js";
 import { scheduledEvent } from "./scheduled-event.js";
@@ -85,7 +86,7 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
     const done = (async (): Promise<ScheduledRun> => {
       try {
         const handler = await loadHandler(declaration.handler);
-        const result = await withTimeout(invokeHandler(handler, event, context), timeoutMs);
+        const result = await runWithFunctionLogs(context, declaration.service, () => withTimeout(invokeHandler(handler, event, context), timeoutMs));
         return { name, status: "succeeded", event, result };
       } catch (error) {
         errorLog(describeInvocationError(functionName, context.awsRequestId, error));

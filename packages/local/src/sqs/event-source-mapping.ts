@@ -13,6 +13,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { createHandlerLoader, invokeHandler } from "../gateway/handler-loader.js";
 import { createLambdaContext } from "../gateway/lambda-context.js";
+import { runWithFunctionLogs } from "../logs/log-capture.js";
 import { describeInvocationError, withTimeout } from "../gateway/lambda-invocation.js";
 import type { LocalQueue, ReceivedMessage, SqsMessageAttributeValue } from "./queue.js";
 
@@ -23,6 +24,8 @@ export interface SqsEventSourceOptions {
   /** Root that the handler string is relative to (the repository root). */
   readonly root: string;
   readonly functionName: string;
+  /** The consumer's service (POWERTOOLS_SERVICE_NAME in AWS). */
+  readonly service: string;
   readonly region: string;
   readonly accountId: string;
   readonly timeoutSeconds: number;
@@ -108,7 +111,7 @@ export function startSqsEventSource(options: SqsEventSourceOptions): RunningSqsE
     let failed: ReadonlySet<string>;
     try {
       const handler = await loadHandler(options.handler);
-      const answer = await withTimeout(invokeHandler(handler, event, context), options.timeoutSeconds * 1000);
+      const answer = await runWithFunctionLogs(context, options.service, () => withTimeout(invokeHandler(handler, event, context), options.timeoutSeconds * 1000));
       failed = failedIds(answer, ids);
     } catch (error) {
       errorLog(describeInvocationError(options.functionName, context.awsRequestId, error));

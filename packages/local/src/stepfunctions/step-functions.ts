@@ -92,6 +92,7 @@ export async function startStepFunctions(options: StepFunctionsOptions): Promise
       accountId,
       memorySizeMb: options.functionMemorySizeMb ?? 1024,
       timeoutMs: (options.functionTimeoutSeconds ?? 10) * 1000,
+      service: (options.workflow ?? reservationWorkflow).service,
     }),
     invokeDynamoDb: dynamodb.invoke,
     publish: (input) => options.driverNotifications.publish(input),

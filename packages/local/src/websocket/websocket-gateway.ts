@@ -27,6 +27,7 @@ import { formatRequestTime } from "../gateway/event.js";
 import type { GatewayOptions } from "../gateway/gateway-options.js";
 import { createHandlerLoader, invokeHandler } from "../gateway/handler-loader.js";
 import { createLambdaContext } from "../gateway/lambda-context.js";
+import { runWithFunctionLogs } from "../logs/log-capture.js";
 import { deriveApiId, describeInvocationError, functionNameFor, newTraceId, withTimeout } from "../gateway/lambda-invocation.js";
 import { decideAuthorization, type AuthorizerOutcome } from "./authorizer-decision.js";
 import {
@@ -116,7 +117,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     const context = createLambdaContext({ functionName, region, accountId, memorySizeMb: options.functionMemorySizeMb ?? 1024, timeoutMs });
     try {
       const loaded = await loadHandler(handler);
-      return { ok: true, result: await withTimeout(invokeHandler(loaded, event, context), timeoutMs), requestId: context.awsRequestId };
+      const result = await runWithFunctionLogs(context, api.service, () => withTimeout(invokeHandler(loaded, event, context), timeoutMs));
+      return { ok: true, result, requestId: context.awsRequestId };
     } catch (error) {
       if (!quietError?.(error)) errorLog(describeInvocationError(functionName, context.awsRequestId, error));
       return { ok: false, error, requestId: context.awsRequestId };

@@ -7,6 +7,7 @@
  */
 import { createHandlerLoader, invokeHandler } from "../../gateway/handler-loader.js";
 import { createLambdaContext } from "../../gateway/lambda-context.js";
+import { runWithFunctionLogs } from "../../logs/log-capture.js";
 import type { JsonValue, TaskTarget } from "../definition.js";
 import { describeThrown, TaskError } from "./task-error.js";
 
@@ -18,6 +19,8 @@ export interface LambdaTaskSettings {
   /** SST's defaults: 1024 MB and 10 s. */
   readonly memorySizeMb: number;
   readonly timeoutMs: number;
+  /** The workflow's service (POWERTOOLS_SERVICE_NAME of its functions). */
+  readonly service: string;
 }
 
 export type LambdaTarget = Extract<TaskTarget, { kind: "lambda" }>;
@@ -43,7 +46,9 @@ export function createLambdaInvoker(settings: LambdaTaskSettings): LambdaInvoker
       throw functionError("Runtime.ImportModuleError", describeThrown(error).message);
     }
     const event = JSON.parse(JSON.stringify(input)) as unknown;
-    const result = await withTimeout(invokeHandler(handler, event, context), settings.timeoutMs, context.awsRequestId);
+    const result = await runWithFunctionLogs(context, settings.service, () =>
+      withTimeout(invokeHandler(handler, event, context), settings.timeoutMs, context.awsRequestId),
+    );
     return toJson(result);
   };
 }
