@@ -132,6 +132,7 @@ describe("startLocalCloud", () => {
         "dynamodb ttl",
         "kinesis",
         "opensearch",
+        "cloudwatch logs",
         "firehose",
         "sns/sqs",
         "stepfunctions",
