@@ -15,7 +15,7 @@ function testReplicaUrl(): string {
 
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts", "stacks/test/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.{ts,tsx}", "stacks/test/**/*.test.ts", "test/**/*.test.ts"],
     // The files share real servers (one test database) and SST's .sst/artifacts: run them one at a time.
     fileParallelism: false,
     // Handler logs of a passing test are noise; a failing test keeps its logs next to its failure.

@@ -8,4 +8,5 @@ export SST_TELEMETRY_DISABLED=1
 bash scripts/ensure-dependencies.sh
 bash scripts/local-services.sh start
 npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p packages/web/tsconfig.json
 npx vitest run "$@"

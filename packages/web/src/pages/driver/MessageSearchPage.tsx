@@ -1,0 +1,8 @@
+/** TODO: MessageSearchPage. */
+export default function MessageSearchPage() {
+  return (
+    <section>
+      <h1>MessageSearchPage</h1>
+    </section>
+  );
+}

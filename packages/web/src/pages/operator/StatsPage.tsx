@@ -1,0 +1,8 @@
+/** TODO: StatsPage. */
+export default function StatsPage() {
+  return (
+    <section>
+      <h1>StatsPage</h1>
+    </section>
+  );
+}
