@@ -164,11 +164,10 @@ function patchStream(stream: NodeJS.WriteStream, fallback: TerminalLevel): () =>
 const consoleMethods = { debug: "DEBUG", trace: "DEBUG", log: "INFO", info: "INFO", warn: "WARN", error: "ERROR" } as const;
 
 function patchConsole(target: Console): () => void {
-  const originals = new Map<keyof typeof consoleMethods, (...args: unknown[]) => void>();
+  const originals = new Map<keyof typeof consoleMethods, { original: (...args: unknown[]) => void; patched: (...args: unknown[]) => void }>();
   for (const [method, level] of Object.entries(consoleMethods) as Array<[keyof typeof consoleMethods, TerminalLevel]>) {
     const original = target[method] as (...args: unknown[]) => void;
-    originals.set(method, original);
-    target[method] = (...args: unknown[]) => {
+    const patched = (...args: unknown[]) => {
       // Lambda's Node runtime makes one log event of each console call, newlines and all.
       if (!capture(format(...args), level, false)) return;
       echoing = true;
@@ -178,8 +177,11 @@ function patchConsole(target: Console): () => void {
         echoing = false;
       }
     };
+    target[method] = patched;
+    originals.set(method, { original, patched });
   }
   return () => {
-    for (const [method, original] of originals) target[method] = original;
+    // As for the streams: a method patched again since (a later capture, a spy) is left alone.
+    for (const [method, { original, patched }] of originals) if (target[method] === patched) target[method] = original;
   };
 }

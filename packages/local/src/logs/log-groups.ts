@@ -193,6 +193,8 @@ export function createLocalLogGroups(options: LocalLogGroupsOptions): LocalLogGr
     async stop() {
       await flush();
       stopped = true;
+      // What was put while the first flush waited on a delivery (functions still running).
+      await flush();
       await Promise.all([...files.values()].map((file) => new Promise<void>((resolve) => file.end(() => resolve()))));
       files.clear();
     },
