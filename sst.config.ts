@@ -12,6 +12,8 @@ import { ReservationApi } from "./stacks/ReservationApi.js";
 import { Search } from "./stacks/Search.js";
 import { stageProfile } from "./stacks/stage-profile.js";
 import { Tracking } from "./stacks/Tracking.js";
+import { Web } from "./stacks/Web.js";
+import { WebConfig } from "./stacks/WebConfig.js";
 import { Workflow } from "./stacks/Workflow.js";
 
 export default {
@@ -31,6 +33,8 @@ export default {
       tracing: "active",
       loggingFormat: LoggingFormat.JSON,
     });
-    app.stack(Network).stack(Data).stack(Search).stack(Auth).stack(Observability).stack(LiveApi).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi).stack(NotificationApi).stack(Tracking);
+    // Web first (it uses nothing; the APIs' CORS and Cognito's callback use its URL), WebConfig last
+    // (config.json needs every API's URL): no cycle between the site and the APIs.
+    app.stack(Web).stack(Network).stack(Data).stack(Search).stack(Auth).stack(Observability).stack(LiveApi).stack(Messaging).stack(Workflow).stack(ReservationApi).stack(QueryApi).stack(NotificationApi).stack(Tracking).stack(WebConfig);
   },
 } satisfies SSTConfig;

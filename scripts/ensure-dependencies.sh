@@ -25,3 +25,15 @@ if ! aws --version >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends awscli >/dev/null
 fi
+
+# Chromium, from Debian's package: the web app's browser tests drive it with playwright-core
+# (playwright cannot download its own browsers here).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "Haul's browser tests need Chromium at /usr/bin/chromium (Debian: apt-get install chromium)." >&2
+    exit 1
+  fi
+  echo "==> apt-get install chromium (for the web app's browser tests)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
+fi

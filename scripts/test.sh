@@ -9,4 +9,6 @@ bash scripts/ensure-dependencies.sh
 bash scripts/local-services.sh start
 npx tsc --noEmit -p tsconfig.json
 npx tsc --noEmit -p packages/web/tsconfig.json
+# The browser tests drive the built app: build it when its sources changed.
+bash scripts/build-web.sh
 npx vitest run "$@"

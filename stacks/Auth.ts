@@ -1,11 +1,12 @@
 import { Duration } from "aws-cdk-lib";
 import * as cognito from "aws-cdk-lib/aws-cognito";
 import { NagSuppressions } from "cdk-nag";
-import { Cognito, type StackContext } from "sst/constructs";
+import { Cognito, use, type StackContext } from "sst/constructs";
 // Type-only: the domain module would drag MySQL into synthesis; `satisfies` keeps the lists in step.
 import type { Role } from "@haul/core/user";
 import { suppressSstInternalFindings } from "./nag-suppressions.js";
 import { stageProfile } from "./stage-profile.js";
+import { Web } from "./Web.js";
 
 /** One Cognito group per role, named as the role: the `cognito:groups` claim carries it. */
 const roleGroups = {
@@ -16,6 +17,8 @@ const roleGroups = {
 
 export function Auth({ stack, app }: StackContext) {
   const profile = stageProfile(app.stage);
+  // The web app signs in through the hosted UI and comes back to its own /auth/callback.
+  const webOrigins = [use(Web).url, ...profile.web.extraOrigins];
 
   const users = new Cognito(stack, "Users", {
     login: ["email"],
@@ -49,6 +52,14 @@ export function Auth({ stack, app }: StackContext) {
         idTokenValidity: Duration.hours(1),
         accessTokenValidity: Duration.hours(1),
         refreshTokenValidity: Duration.days(30),
+        // The web app: authorization code with PKCE through the hosted UI (packages/web/src/auth/cognito.ts).
+        supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+        oAuth: {
+          flows: { authorizationCodeGrant: true },
+          scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+          callbackUrls: webOrigins.map((origin) => `${origin}/auth/callback`),
+          logoutUrls: webOrigins.map((origin) => `${origin}/`),
+        },
       },
     },
   });
@@ -57,12 +68,19 @@ export function Auth({ stack, app }: StackContext) {
     users.cdk.userPool.addGroup(`${role}Group`, { groupName: role, description });
   }
 
+  // The hosted UI's domain; the prefix is unique per account and region, as Cognito requires.
+  const hostedUi = users.cdk.userPool.addDomain("HostedUi", {
+    cognitoDomain: { domainPrefix: `${app.stage}-${app.name}-${stack.account}` },
+  });
+  const hostedUiUrl = hostedUi.baseUrl();
+
   const issuerUrl = `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${users.userPoolId}`;
 
   stack.addOutputs({
     UserPoolId: users.userPoolId,
     UserPoolClientId: users.userPoolClientId,
     IssuerUrl: issuerUrl,
+    HostedUiUrl: hostedUiUrl,
   });
 
   suppressSstInternalFindings(stack);
@@ -79,5 +97,7 @@ export function Auth({ stack, app }: StackContext) {
     /** The JWT audience: the app client that issues Haul's tokens. */
     userPoolClientId: users.userPoolClientId,
     issuerUrl,
+    /** `https://<prefix>.auth.<region>.amazoncognito.com`: where the web app sends people to sign in. */
+    hostedUiUrl,
   };
 }

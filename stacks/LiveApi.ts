@@ -22,9 +22,7 @@ import { Network } from "./Network.js";
 import { Observability } from "./Observability.js";
 import { Search } from "./Search.js";
 import { stageProfile } from "./stage-profile.js";
-
-/** POWERTOOLS_SERVICE_NAME of the LiveApi's functions: the channel itself, shared by notification and tracking. */
-const serviceName = "live";
+import { powertoolsEnvironment } from "./powertools-environment.js";
 
 /**
  * The LiveApi: the API Gateway WebSocket API that apps hear from Haul on (drivers their messages,
@@ -62,7 +60,7 @@ export function LiveApi({ stack, app }: StackContext) {
     ...authorizerProps,
     handler: authorizerDeclaration.handler,
     environment: {
-      POWERTOOLS_SERVICE_NAME: serviceName,
+      ...powertoolsEnvironment(liveApi.service),
       // The same token the HTTP APIs' JWT authorizer takes: the user pool's issuer, the app client as audience.
       // HAUL_TOKEN_JWKS_URL stays unset: Cognito publishes its keys at <issuer>/.well-known/jwks.json, the default.
       HAUL_TOKEN_ISSUER: auth.issuerUrl,
@@ -75,7 +73,7 @@ export function LiveApi({ stack, app }: StackContext) {
   const built = createDeclaredWebSocketApi(stack, liveApi, {
     authorizerFunction: authorizer,
     accessLogRetention: profile.logRetention,
-    functionDefaults: { environment: { POWERTOOLS_SERVICE_NAME: serviceName } },
+    functionDefaults: { environment: powertoolsEnvironment(liveApi.service) },
     // Each route's function reaches what its handler uses, and nothing else.
     routeFunctionProps: (route) => access.props(route.uses),
   });

@@ -19,8 +19,7 @@ import { Network } from "./Network.js";
 import { Observability } from "./Observability.js";
 import { Search } from "./Search.js";
 import { createServiceHttpApi } from "./service-http-api.js";
-
-const serviceName = "notification";
+import { powertoolsEnvironment } from "./powertools-environment.js";
 
 /**
  * The notification service: its own HTTP API over the drivers' message history (OpenSearch), and
@@ -35,7 +34,7 @@ const serviceName = "notification";
 export function NotificationApi(context: StackContext) {
   const { stack, app } = context;
   const { refiner } = use(Observability);
-  const { api } = createServiceHttpApi(context, notificationApi, { serviceName, logRefiner: refiner });
+  const { api } = createServiceHttpApi(context, notificationApi, { logRefiner: refiner });
   const messaging = use(Messaging);
   const access = functionAccess({ network: use(Network), data: use(Data), search: use(Search), liveApi: use(LiveApi) });
 
@@ -46,7 +45,7 @@ export function NotificationApi(context: StackContext) {
     ...props,
     handler: driverNotificationsConsumer.handler,
     timeout: timeoutSeconds,
-    environment: { POWERTOOLS_SERVICE_NAME: serviceName, ...props.environment },
+    environment: { ...powertoolsEnvironment(driverNotificationsConsumer.service), ...props.environment },
   });
   access.grant(consumer, uses, declaredFunctionName(driverNotifications.queueName, "consumer"));
   subscribeFunctionLogs([consumer], refiner);

@@ -13,8 +13,7 @@ import { suppressFunctionRoleFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
 import { Search } from "./Search.js";
 import { createServiceHttpApi } from "./service-http-api.js";
-
-const serviceName = "observability";
+import { powertoolsEnvironment } from "./powertools-environment.js";
 
 /** Lambda's own retries of a failed asynchronous invocation, before the batch goes to the on-failure queue. */
 const refinerRetryAttempts = 2;
@@ -39,7 +38,7 @@ export function Observability(context: StackContext) {
     ...props,
     handler: declaration.handler,
     timeout: declaration.timeoutSeconds,
-    environment: { POWERTOOLS_SERVICE_NAME: serviceName, ...props.environment },
+    environment: { ...powertoolsEnvironment(declaration.service), ...props.environment },
   });
   access.grant(refinerFunction, declaration.uses, declaredFunctionName(declaration.name, "subscriber"));
   // Its own log group has the retention, and no subscription: the refiner must not feed itself.
@@ -77,7 +76,7 @@ export function Observability(context: StackContext) {
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
 
-  const { api } = createServiceHttpApi(context, observabilityApi, { serviceName, logRefiner: refiner });
+  const { api } = createServiceHttpApi(context, observabilityApi, { logRefiner: refiner });
 
   stack.addOutputs({
     LogRefinerFailuresQueueName: failures.queueName,

@@ -10,6 +10,6 @@ import { createServiceHttpApi } from "./service-http-api.js";
  * stacks/test/app.test.ts): only what the declaration's `uses` name.
  */
 export function QueryApi(context: StackContext) {
-  const { api } = createServiceHttpApi(context, queryApi, { serviceName: "query", logRefiner: use(Observability).refiner });
+  const { api } = createServiceHttpApi(context, queryApi, { logRefiner: use(Observability).refiner });
   return { api };
 }

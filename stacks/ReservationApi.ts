@@ -8,7 +8,6 @@ import { Workflow } from "./Workflow.js";
 export function ReservationApi(context: StackContext) {
   const workflow = use(Workflow);
   const { api } = createServiceHttpApi(context, reservationApi, {
-    serviceName: "reservation",
     reservationWorkflow: workflow.stateMachine,
     logRefiner: use(Observability).refiner,
   });

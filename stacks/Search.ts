@@ -13,6 +13,7 @@ import { lambdaBasicExecutionPolicy, suppressFunctionRoleFindings, suppressSstIn
 import { Network } from "./Network.js";
 import { boundedName, declaredSearchGrants } from "./search-access.js";
 import { retentionDays, stageProfile, type StageProfile } from "./stage-profile.js";
+import { powertoolsEnvironment } from "./powertools-environment.js";
 
 const setUpHandler = "packages/functions/src/search/set-up-search.handler";
 /** Copied next to the set-up handler, and hashed so the set-up re-runs when a family changes. */
@@ -127,7 +128,7 @@ export function Search({ stack, app }: StackContext) {
   /** What points a function at the domain (function-access's `search` use). No index prefix: a domain per stage. */
   const environment = { HAUL_OPENSEARCH_URL: `https://${domain.domainEndpoint}`, HAUL_OPENSEARCH_AUTH: "aws-sigv4" };
 
-  setUp.addEnvironment("POWERTOOLS_SERVICE_NAME", "search");
+  for (const [name, value] of Object.entries(powertoolsEnvironment("search"))) setUp.addEnvironment(name, value);
   for (const [name, value] of Object.entries(environment)) setUp.addEnvironment(name, value);
   // The master needs IAM's key too: the domain's policy leaves the decision to each principal's IAM policy.
   domain.grantReadWrite(setUp);

@@ -26,8 +26,7 @@ import { Search, searchPort } from "./Search.js";
 import { domainIndexPrefix, positionsDeliverySearchUser } from "./search-access.js";
 import { createServiceHttpApi } from "./service-http-api.js";
 import { retentionDays, stageProfile } from "./stage-profile.js";
-
-const serviceName = "tracking";
+import { powertoolsEnvironment } from "./powertools-environment.js";
 
 /**
  * The tracking service: drivers' GPS fixes from POST /positions into a Kinesis stream, a Firehose
@@ -50,7 +49,7 @@ export function Tracking(context: StackContext) {
   const positionsStream: NonNullable<FunctionAccessSources["positionsStream"]> = { streamName: stream.streamName, grantPutRecords };
 
   const { refiner } = use(Observability);
-  const { api } = createServiceHttpApi(context, trackingApi, { serviceName, positionsStream, logRefiner: refiner });
+  const { api } = createServiceHttpApi(context, trackingApi, { positionsStream, logRefiner: refiner });
 
   const delivery = createPositionsDelivery(stack, {
     name: app.logicalPrefixedName(driverPositions.deliveryStreamName),
@@ -92,7 +91,7 @@ export function Tracking(context: StackContext) {
           ...props,
           handler: declaration.handler,
           timeout: declaration.timeoutSeconds,
-          environment: { POWERTOOLS_SERVICE_NAME: serviceName, ...props.environment },
+          environment: { ...powertoolsEnvironment(declaration.service), ...props.environment },
         },
       },
     });

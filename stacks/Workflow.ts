@@ -15,6 +15,7 @@ import { Network } from "./Network.js";
 import { Observability } from "./Observability.js";
 import { Search } from "./Search.js";
 import { retentionDays, stageProfile } from "./stage-profile.js";
+import { powertoolsEnvironment } from "./powertools-environment.js";
 
 type TaskName = keyof typeof reservationWorkflow.tasks;
 
@@ -35,7 +36,7 @@ export function Workflow({ stack, app }: StackContext) {
       const fn = new SstFunction(stack, name, {
         ...props,
         handler: task.handler,
-        environment: { POWERTOOLS_SERVICE_NAME: "reservation", ...props.environment },
+        environment: { ...powertoolsEnvironment(reservationWorkflow.service), ...props.environment },
       });
       access.grant(fn, task.uses, declaredFunctionName(reservationWorkflow.name, name));
       return [name, fn];

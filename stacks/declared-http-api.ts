@@ -17,11 +17,13 @@ export interface DeclaredHttpApiOptions {
   /** One route's own settings (its placement, its environment), merged over the defaults. */
   readonly routeFunctionProps?: (route: RouteDeclaration) => FunctionProps;
   readonly accessLogRetention: LogRetention;
+  /** The web app's exact origins (CORS); the declaration holds the rest of the CORS rules. */
+  readonly allowOrigins: readonly string[];
 }
 
 /**
  * An SST HTTP API built from its declaration: one function route per declared route, the JWT
- * authorizer unless a route is declared `none`, and the declared CORS. The local gateway reads the
+ * authorizer unless a route is declared `none`, and the declared CORS for the given origins. The local gateway reads the
  * same declaration, so the two expose the same routes.
  */
 export function createDeclaredHttpApi(stack: Stack, declaration: HttpApiDeclaration, options: DeclaredHttpApiOptions): DeclaredHttpApi {
@@ -42,7 +44,7 @@ export function createDeclaredHttpApi(stack: Stack, declaration: HttpApiDeclarat
     },
     defaults: { authorizer: jwtAuthorizer, function: options.functionDefaults },
     cors: {
-      allowOrigins: [...cors.allowOrigins],
+      allowOrigins: allowedOrigins(options.allowOrigins),
       allowMethods: [...cors.allowMethods],
       allowHeaders: [...cors.allowHeaders],
       exposeHeaders: [...cors.exposeHeaders],
@@ -51,6 +53,12 @@ export function createDeclaredHttpApi(stack: Stack, declaration: HttpApiDeclarat
     accessLog: { retention: options.accessLogRetention },
     routes,
   });
+}
+
+/** Exact origins only: "*" would let any site call the APIs with a user's token in hand. */
+function allowedOrigins(origins: readonly string[]): string[] {
+  if (origins.length === 0 || origins.includes("*")) throw new Error(`An HTTP API allows exact web origins only, got ${JSON.stringify(origins)}`);
+  return [...origins];
 }
 
 /** Routes declared `auth: none` are public on purpose; say so where cdk-nag looks. */

@@ -1,5 +1,7 @@
 import { Grant, type IGrantable } from "aws-cdk-lib/aws-iam";
 import type { IStateMachine } from "aws-cdk-lib/aws-stepfunctions";
+import { NagSuppressions } from "cdk-nag";
+import type { IConstruct } from "constructs";
 import type { FunctionProps } from "sst/constructs";
 import { tables, type FunctionUse, type TableDeclaration } from "../packages/functions/src/declarations.js";
 import type { Data } from "./Data.js";
@@ -116,6 +118,31 @@ export function functionAccess({ network, data, search, reservationWorkflow, liv
         inVpc: false,
         environment: { [reservationStateMachineArnVariable]: reservationWorkflow.stateMachineArn },
         grant: (grantee) => reservationWorkflow.grantStartExecution(grantee),
+      };
+    },
+    // The same variable as reservationWorkflow: both name the one state machine.
+    workflowHistory: () => {
+      if (!reservationWorkflow) throw new Error("workflowHistory is used by a function of a stack that does not have the Workflow stack's state machine");
+      return {
+        inVpc: false,
+        environment: { [reservationStateMachineArnVariable]: reservationWorkflow.stateMachineArn },
+        grant: (grantee) => {
+          reservationWorkflow.grant(grantee, "states:ListExecutions");
+          // `execution:<state machine name>:*`: its executions' names are not known in advance.
+          reservationWorkflow.grantExecution(grantee, "states:DescribeExecution", "states:GetExecutionHistory");
+          NagSuppressions.addResourceSuppressions(
+            grantee as unknown as IConstruct,
+            [
+              {
+                id: "AwsSolutions-IAM5",
+                reason:
+                  "Operators read any execution of the reservation workflow: DescribeExecution and GetExecutionHistory take an execution ARN, and executions are named per reservation, so the grant is `execution:<the workflow's name>:*`, nothing wider.",
+                appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:states:[^:]+:[^:]+:execution:.+:\\*$/" }],
+              },
+            ],
+            true,
+          );
+        },
       };
     },
     liveApiConnections: () => {

@@ -9,10 +9,11 @@ import { refinedLogRetentionName, subscribeAccessLogs, subscribeFunctionLogs, ty
 import { suppressFunctionRoleFindings, suppressSstInternalFindings } from "./nag-suppressions.js";
 import { Network } from "./Network.js";
 import { Search } from "./Search.js";
+import { stageProfile } from "./stage-profile.js";
+import { Web } from "./Web.js";
+import { powertoolsEnvironment } from "./powertools-environment.js";
 
 export interface ServiceHttpApiOptions {
-  /** POWERTOOLS_SERVICE_NAME of every route's function. */
-  readonly serviceName: string;
   /** Given only to stacks whose routes start the workflow. */
   readonly reservationWorkflow?: IStateMachine;
   /** Given only to the stack whose routes put into the driver-positions stream (it builds the stream). */
@@ -44,7 +45,10 @@ export function createServiceHttpApi(
   const api = createDeclaredHttpApi(stack, declaration, {
     jwt: { issuer: auth.issuerUrl, audience: [auth.userPoolClientId] },
     accessLogRetention: refinedLogRetentionName(stack.stage),
-    functionDefaults: { environment: { POWERTOOLS_SERVICE_NAME: options.serviceName } },
+    // The web app's site and any origin the stage adds: exact, never "*".
+    allowOrigins: [use(Web).url, ...stageProfile(stack.stage).web.extraOrigins],
+    // The declaration's service names every route's function (logs, metrics, traces).
+    functionDefaults: { environment: powertoolsEnvironment(declaration.service) },
     // Each route's function reaches what its handler uses, and nothing else.
     routeFunctionProps: (route) => access.props(route.uses),
   });

@@ -1,4 +1,5 @@
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { WebConfig } from "../packages/web/src/config-shape.js";
 
 /** SST's spelling of a CloudWatch Logs retention, e.g. `one_month`. */
 export type LogRetention = Lowercase<keyof typeof RetentionDays>;
@@ -21,6 +22,15 @@ export interface StageProfile {
   readonly backupRetentionDays: number;
   readonly logRetention: LogRetention;
   readonly search: SearchSizing;
+  readonly web: WebProfile;
+}
+
+/** The web app's stage settings; its own origin (the StaticSite's URL) is always allowed. */
+export interface WebProfile {
+  /** Exact origins the APIs allow besides the site's, e.g. a custom domain in front of it; never "*". */
+  readonly extraOrigins: readonly string[];
+  /** The base map's tiles (config.json's `map`); none: the bundled world geometry only. */
+  readonly map: WebConfig["map"];
 }
 
 /**
@@ -54,6 +64,7 @@ export function stageProfile(stage: string): StageProfile {
       ? { dataNodes: 2, dataNodeInstanceType: "r6g.large.search", masterNodes: 3, masterNodeInstanceType: "m6g.large.search", volumeGiB: 100 }
       : // The smallest type that takes encryption at rest and fine-grained access control.
         { dataNodes: 2, dataNodeInstanceType: "t3.small.search", masterNodes: 0, volumeGiB: 10 },
+    web: { extraOrigins: [], map: {} },
   };
 }
 

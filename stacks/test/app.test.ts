@@ -59,13 +59,14 @@ const variablesOfUse: Record<FunctionUse, readonly string[]> = {
   liveSubscriptionsTable: [tableNameVariable(tables.liveSubscriptions)],
   notificationIdempotencyTable: [tableNameVariable(tables.notificationIdempotency)],
   reservationWorkflow: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
+  workflowHistory: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
   liveApiConnections: ["HAUL_LIVE_API_CALLBACK_URL"],
   positionsStream: ["HAUL_POSITIONS_STREAM_NAME"],
 };
 /** Uses that live in the VPC: a function with one of them must run there. */
 const vpcUses: ReadonlySet<FunctionUse> = new Set(["primary", "primaryReadOnly", "replica", "redis", "search"]);
 /** What every Haul function has, whatever it uses: SST's variables and the Powertools service name. */
-const baseVariables = ["AWS_NODEJS_CONNECTION_REUSE_ENABLED", "POWERTOOLS_SERVICE_NAME", "SST_APP", "SST_SSM_PREFIX", "SST_STAGE"];
+const baseVariables = ["AWS_NODEJS_CONNECTION_REUSE_ENABLED", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME", "SST_APP", "SST_SSM_PREFIX", "SST_STAGE"];
 /** The logical id prefix of the secret each use reads: the replica and the primary read-only share the reader's login. */
 const secretOfUse = {
   primary: "MysqlPrimarySecret",
@@ -76,6 +77,8 @@ const secretOfUse = {
 const secrets = [...new Set(Object.values(secretOfUse))];
 /** How grantedAccess names what a use is granted: a secret by its logical id prefix, anything else by the use. */
 const grantOfUse = (use: FunctionUse): string => (use in secretOfUse ? `secret ${secretOfUse[use as keyof typeof secretOfUse]}` : use);
+/** The statements a use is granted by, as grantedAccess names them: one each, but two for workflowHistory. */
+const grantsOfUse = (use: FunctionUse): string[] => (use === "workflowHistory" ? ["workflowHistory: list", "workflowHistory: executions"] : [grantOfUse(use)]);
 
 const sameActions = (statement: PolicyStatement, actions: readonly string[]) =>
   JSON.stringify([statement.Action].flat().sort()) === JSON.stringify([...actions].sort());
@@ -96,6 +99,13 @@ function grantedAccess(statements: readonly PolicyStatement[]): string[] {
     }
     if (sameActions(statement, ["states:StartExecution"]) && JSON.stringify(statement.Resource) === JSON.stringify(startExecutionResource)) {
       return ["reservationWorkflow"];
+    }
+    // Listing on the state machine; describing and reading histories on its executions only (checked in full in the ReservationApi's tests).
+    if (sameActions(statement, ["states:ListExecutions"]) && JSON.stringify(statement.Resource) === JSON.stringify(startExecutionResource)) {
+      return ["workflowHistory: list"];
+    }
+    if (sameActions(statement, ["states:DescribeExecution", "states:GetExecutionHistory"]) && mentions(statement.Resource, ":execution:")) {
+      return ["workflowHistory: executions"];
     }
     // Every ESHttp action, on the domain and its paths only (stacks/test/search.test.ts checks it in full).
     if ([statement.Action].flat().every((action) => action.startsWith("es:ESHttp")) && mentions(statement.Resource, "SearchDomain")) {
@@ -134,7 +144,7 @@ function expectAccessAsDeclared(template: Template, handler: string, uses: reado
   const statements = rolePolicyStatements(template, roleId!);
   expect(statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.endsWith("*"))).toEqual([]);
   // Once each: two uses of one login (replica, primaryReadOnly) grant its secret once.
-  expect(grantedAccess(statements).sort()).toEqual([...new Set(declared.map(grantOfUse))].sort());
+  expect(grantedAccess(statements).sort()).toEqual([...new Set(declared.flatMap(grantsOfUse))].sort());
 }
 
 describe("Network", () => {
@@ -677,11 +687,11 @@ describe.each(serviceApis)("%s", (_name, declaration, templateOf) => {
     expect(templateOf().toJSON().Resources[functionId!].Properties.Handler).toBe(route.handler);
   });
 
+  // Its allowed origins, exactly the web app's site: stacks/test/web.test.ts.
   test("answers CORS as declared", () => {
     templateOf().hasResourceProperties("AWS::ApiGatewayV2::Api", {
       ProtocolType: "HTTP",
       CorsConfiguration: {
-        AllowOrigins: [...cors.allowOrigins],
         AllowMethods: [...cors.allowMethods],
         AllowHeaders: [...cors.allowHeaders],
         ExposeHeaders: [...cors.exposeHeaders],
@@ -731,7 +741,7 @@ describe("ReservationApi", () => {
     const starters = Object.values<RouteDeclaration>(reservationApi.routes).filter((route) => {
       const [, fn] = functionByHandler(synthesized.api, route.handler);
       return rolePolicyStatements(synthesized.api, referencedLogicalId(fn.Properties?.Role)!).some((statement) =>
-        [statement.Action].flat().some((action) => action.startsWith("states:")),
+        [statement.Action].flat().includes("states:StartExecution"),
       );
     });
     // Reserve, cancel, pickup and delivery: each a workflow execution.
@@ -746,6 +756,33 @@ describe("ReservationApi", () => {
         Action: "states:StartExecution",
         Resource: importOf(synthesized.workflow, { Ref: stateMachineId }),
       });
+    }
+  });
+
+  test("lets only the operators' execution routes read the workflow's executions, and start none", () => {
+    const [stateMachineId] = onlyResourceOfType(synthesized.workflow, "AWS::StepFunctions::StateMachine");
+    const readers = Object.values<RouteDeclaration>(reservationApi.routes).filter((route) => route.uses?.includes("workflowHistory"));
+    expect(readers.map((route) => route.handler).sort()).toEqual([
+      reservationApi.routes["GET /ops/executions/{name}"].handler,
+      reservationApi.routes["GET /ops/executions"].handler,
+    ]);
+    for (const route of Object.values<RouteDeclaration>(reservationApi.routes)) {
+      const [, fn] = functionByHandler(synthesized.api, route.handler);
+      const statements = rolePolicyStatements(synthesized.api, referencedLogicalId(fn.Properties?.Role)!);
+      const actions = statements.flatMap((statement) => [statement.Action].flat()).filter((action) => action.startsWith("states:"));
+      if (!readers.includes(route)) {
+        expect(actions.filter((action) => action !== "states:StartExecution"), route.handler).toEqual([]);
+        continue;
+      }
+      expect(route.roles).toEqual(["operator"]);
+      expect(actions.sort()).toEqual(["states:DescribeExecution", "states:GetExecutionHistory", "states:ListExecutions"]);
+      expect(statements).toContainEqual({ Effect: "Allow", Action: "states:ListExecutions", Resource: importOf(synthesized.workflow, { Ref: stateMachineId }) });
+      const executions = statements.find((statement) => [statement.Action].flat().includes("states:DescribeExecution"))!;
+      // arn:<partition>:states:<region>:<account>:execution:<the state machine's name>:*
+      const arn = JSON.stringify(executions.Resource);
+      expect(arn).toContain(":execution:");
+      expect(arn).toMatch(/:\*"\]\]\}$/);
+      expect(mentions(executions.Resource, JSON.stringify(importOf(synthesized.workflow, { Ref: stateMachineId })).slice(1, -1))).toBe(true);
     }
   });
 
@@ -831,7 +868,11 @@ const onlyRedisTokenId = () => {
 describe("the whole app", () => {
   test("runs every function on nodejs22.x (the runtime the L1 suppression vouches for)", () => {
     for (const template of synthesized.templates().values()) {
-      for (const [, fn] of resourcesOfType(template, "AWS::Lambda::Function")) expect(fn.Properties?.Runtime).toBe("nodejs22.x");
+      // CDK's BucketDeployment (config.json, stacks/WebConfig.ts) runs the AWS CLI on the Python CDK pins; its own suppression says so.
+      const bucketDeployers = new Set(resourcesOfType(template, "Custom::CDKBucketDeployment").map(([, deployment]) => referencedLogicalId(deployment.Properties?.ServiceToken)));
+      for (const [logicalId, fn] of resourcesOfType(template, "AWS::Lambda::Function")) {
+        if (!bucketDeployers.has(logicalId)) expect(fn.Properties?.Runtime).toBe("nodejs22.x");
+      }
     }
   });
 
@@ -875,6 +916,8 @@ describe("the whole app", () => {
         "test-haul-ReservationApi",
         "test-haul-Search",
         "test-haul-Tracking",
+        "test-haul-Web",
+        "test-haul-WebConfig",
         "test-haul-Workflow",
       ],
     );

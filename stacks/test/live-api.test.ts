@@ -44,7 +44,7 @@ const synthesized = synthesizeBeforeAll({ live: LiveApi, data: Data, auth: Auth,
 const declaredRoutes = Object.entries<WebSocketRouteDeclaration>(liveApi.routes);
 const xrayActions = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
 /** SST's variables and the Powertools service name: every LiveApi function has them. */
-const baseVariables = ["AWS_NODEJS_CONNECTION_REUSE_ENABLED", "POWERTOOLS_SERVICE_NAME", "SST_APP", "SST_STAGE", "SST_SSM_PREFIX"];
+const baseVariables = ["AWS_NODEJS_CONNECTION_REUSE_ENABLED", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME", "SST_APP", "SST_STAGE", "SST_SSM_PREFIX"];
 
 const api = () => onlyResourceOfType(synthesized.live, "AWS::ApiGatewayV2::Api");
 const authorizer = () => onlyResourceOfType(synthesized.live, "AWS::ApiGatewayV2::Authorizer");

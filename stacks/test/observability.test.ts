@@ -9,6 +9,7 @@ import type { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, test } from "vitest";
 import { searchGrant } from "../../packages/core/src/search/access-control.js";
 import { declaredFunctionName, declaredFunctions, httpApis, logRefinement, observabilityApi } from "../../packages/functions/src/declarations.js";
+import { metricsNamespace } from "../../packages/functions/src/shared/metrics-namespace.js";
 import { Observability } from "../Observability.js";
 import { Search } from "../Search.js";
 import { domainIndexPrefix, searchRoleName } from "../search-access.js";
@@ -118,6 +119,34 @@ describe("function log groups", () => {
     // Two per subscribed function, one per HTTP API.
     expect(filters).toHaveLength((declaredFunctions().length - 1) * logRefinement.functionLogPatterns.length + httpApis.length);
     for (const { stackName, filter } of filters) expect(isRefiner(stackName, filter.Properties?.DestinationArn)).toBe(true);
+  });
+});
+
+describe("Powertools on every function", () => {
+  test("each Haul function names its declaration's service and Haul's metrics namespace, and traces actively", () => {
+    // By handler: the services of the declarations that run it (one, unless a handler is shared).
+    const servicesOf = new Map<string, Set<string>>();
+    for (const { service, declaration } of declaredFunctions()) servicesOf.set(declaration.handler, (servicesOf.get(declaration.handler) ?? new Set()).add(service));
+    const functions = haulFunctions();
+    expect(functions.length).toBeGreaterThanOrEqual(declaredFunctions().length);
+    for (const fn of functions) {
+      const properties = fn.template.toJSON().Resources[fn.logicalId].Properties;
+      const variables = properties.Environment?.Variables ?? {};
+      const seen = { fn: `${fn.stackName} ${fn.handler}`, service: variables.POWERTOOLS_SERVICE_NAME, namespace: variables.POWERTOOLS_METRICS_NAMESPACE, tracing: properties.TracingConfig?.Mode };
+      expect(seen).toEqual({ fn: seen.fn, service: expect.any(String), namespace: metricsNamespace, tracing: "Active" });
+      expect([...servicesOf.get(fn.handler)!]).toContain(seen.service);
+    }
+  });
+
+  test("each function's role may send traces to X-Ray", () => {
+    for (const fn of haulFunctions()) {
+      const role = referencedLogicalId(fn.template.toJSON().Resources[fn.logicalId].Properties.Role);
+      const actions = rolePolicyStatements(fn.template, role!).flatMap((statement) => [statement.Action].flat());
+      expect({ fn: `${fn.stackName} ${fn.handler}`, actions }).toEqual({
+        fn: `${fn.stackName} ${fn.handler}`,
+        actions: expect.arrayContaining(["xray:PutTraceSegments", "xray:PutTelemetryRecords"]),
+      });
+    }
   });
 });
 

@@ -95,7 +95,7 @@ it("covers every kind of declaration there is", () => {
     scheduledFunctions: "scheduled functions",
     latestPositionsPush: "scheduled functions (in scheduledFunctions)",
     driverPositions: "the driver-positions pipeline",
-    cors: "HTTP APIs (each local gateway is started with it; stacks/test/app.test.ts checks the cloud's)",
+    cors: "HTTP APIs (each local gateway is started with it and the site's origins; stacks/test/app.test.ts and web.test.ts check the cloud's)",
     webSocketApis: "WebSocket APIs",
     liveApi: "WebSocket APIs (in webSocketApis)",
     tables: "tables",
@@ -121,7 +121,7 @@ describe("HTTP APIs", () => {
   it.each(httpApis.map((api) => [api.name, api] as const))("%s exposes the same routes in both", async (_name, api) => {
     const gateway = await startHttpApiGateway({
       api,
-      cors,
+      cors: { ...cors, allowOrigins: ["http://127.0.0.1:4010"] },
       authorizer: { issuer: "http://127.0.0.1:1", audience: ["parity"] },
       host: "127.0.0.1",
       port: 0,

@@ -25,7 +25,7 @@ export async function startTestCloud(name: string): Promise<TestCloud> {
       haulDir,
       quiet: true,
       fresh: true,
-      ports: { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0, trackingApi: 0, kinesis: 0, observabilityApi: 0 },
+      ports: { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0, trackingApi: 0, kinesis: 0, observabilityApi: 0, web: 0 },
       stepFunctions: { retryIntervalScale: 0.001 },
       // Positions reach OpenSearch within about a second; tests wait on cloud.firehose or call its flush().
       firehose: { bufferingIntervalSeconds: 0.5, pollIntervalMs: 100 },

@@ -26,6 +26,8 @@ export type FunctionUse =
   | "redis"
   | "search"
   | `${keyof typeof tables}Table` | "reservationWorkflow"
+  /** Read the reservation workflow's executions and their histories (ListExecutions, DescribeExecution, GetExecutionHistory), never start one. */
+  | "workflowHistory"
   /** The LiveApi's `@connections` management API: push to connected clients, drop connections. */
   | "liveApiConnections"
   /** Kinesis PutRecords on the driver-positions stream (HAUL_POSITIONS_STREAM_NAME). */
@@ -127,6 +129,20 @@ export const reservationApi = {
       roles: ["driver"],
       summary: "The assigned driver has delivered the cargo: IN_TRANSIT becomes COMPLETED and tracking ends",
       uses: ["primary", "reservationWorkflow"],
+    },
+    "GET /ops/executions": {
+      handler: "packages/functions/src/reservation/list-executions.handler",
+      auth: "jwt",
+      roles: ["operator"],
+      summary: "The reservation workflow's executions, newest first, by status; operators only",
+      uses: ["workflowHistory"],
+    },
+    "GET /ops/executions/{name}": {
+      handler: "packages/functions/src/reservation/get-execution.handler",
+      auth: "jwt",
+      roles: ["operator"],
+      summary: "One workflow execution: its input and outcome, state by state, and its history; operators only",
+      uses: ["workflowHistory"],
     },
   },
 } as const satisfies HttpApiDeclaration;
@@ -665,9 +681,12 @@ export function tableNameVariable(table: Pick<TableDeclaration, "name">): string
   return `HAUL_${table.name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}_TABLE`;
 }
 
-/** CORS, applied the same way by the HTTP API in the cloud and by the local gateway. */
+/**
+ * CORS, applied the same way by the HTTP API in the cloud and by the local gateway. The allowed
+ * origins are not here: each side passes the web app's exact origins (the StaticSite's URL in AWS,
+ * the local static site's), never "*".
+ */
 export const cors = {
-  allowOrigins: ["*"],
   allowMethods: ["GET", "POST", "OPTIONS"],
   allowHeaders: ["authorization", "cache-control", "content-type", "idempotency-key", "x-correlation-id"],
   exposeHeaders: ["x-correlation-id", "location", "x-cache"],

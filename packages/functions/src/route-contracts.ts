@@ -20,6 +20,7 @@ import { FleetView } from "@haul/core/tracking/fleet";
 import { TrailPage, TrailQuery } from "@haul/core/tracking/trail";
 import { LogPage, LogSearchQuery } from "@haul/core/observability/log-search";
 import { LogStatsQuery, LogStatsReport, maxStatsBuckets, maxStatsSpanMs } from "@haul/core/observability/log-stats";
+import { ExecutionDetail, ExecutionPage, ExecutionPath, ListExecutionsQuery } from "@haul/core/workflow/executions";
 import type { HttpApiDeclaration } from "./declarations.js";
 import { notificationApi, observabilityApi, queryApi, reservationApi, trackingApi } from "./declarations.js";
 import type { RouteContract } from "./openapi/route-contract.js";
@@ -162,6 +163,23 @@ export const routeContracts = {
       404: { description: "The calling driver has no reservation with this id (another driver's is not found either)" },
       409: { description: "Not IN_TRANSIT: not picked up yet, or ended otherwise (the detail names its status)" },
       503: { description: "A dependency did not answer; retry" },
+    },
+  },
+  "GET /ops/executions": {
+    request: { query: ListExecutionsQuery },
+    responses: {
+      200: { description: "The reservation workflow's executions, newest first, each with the reservation and command its name stands for", schema: ExecutionPage },
+      400: { description: "A bad status or limit, or a cursor not issued for this status: `invalid-params` names the query field" },
+      403: { description: "The caller is not an operator" },
+    },
+  },
+  "GET /ops/executions/{name}": {
+    request: { params: ExecutionPath },
+    responses: {
+      200: { description: "The execution with its input and outcome, its states in the order entered (attempts, failures) and its whole history", schema: ExecutionDetail },
+      400: { description: "Not an execution name Haul gives: `invalid-params` names `path.name`" },
+      403: { description: "The caller is not an operator" },
+      404: { description: "No execution with this name" },
     },
   },
   // QueryApi (GET /health is shared with the ReservationApi above).

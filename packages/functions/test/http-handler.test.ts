@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, Context } from "aws-lambd
 import { z } from "zod";
 import { httpHandler, maxBodyBytes } from "../src/shared/http-handler.js";
 import { logger } from "../src/shared/logger.js";
+import { runAsService } from "../src/shared/invocation-service.js";
 import { NotFoundError } from "@haul/core/errors";
 
 const context = {
@@ -29,6 +30,7 @@ function event(overrides: {
     isBase64Encoded: overrides.base64 ?? false,
     requestContext: {
       requestId: "gw-request-1",
+      http: { method: "POST", path: "/things" },
       authorizer: {
         principalId: "",
         integrationLatency: 0,
@@ -55,6 +57,31 @@ async function call(e: APIGatewayProxyEventV2WithJWTAuthorizer) {
 }
 
 const validBody = JSON.stringify({ name: "crate", weightKg: 10, pickup: { lat: 1 } });
+
+type Line = Record<string, unknown> & { level: string; message: string };
+
+/** Runs `work` and returns the lines it logged: with POWERTOOLS_DEV, Powertools writes through the global console. */
+async function captureLines(work: () => Promise<unknown>): Promise<{ lines: Line[]; warnings: string[] }> {
+  const lines: Line[] = [];
+  const warnings: string[] = [];
+  const record = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    try {
+      lines.push(JSON.parse(text) as Line);
+    } catch {
+      warnings.push(text);
+    }
+  };
+  const spies = (["debug", "info", "warn", "error", "log"] as const).map((method) => vi.spyOn(console, method).mockImplementation(record));
+  try {
+    await work();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return { lines, warnings };
+}
+
+const summariesOf = (lines: readonly Line[]) => lines.filter((line) => line.message === "request completed");
 
 describe("httpHandler", () => {
   it("hands typed input and the principal to the logic", async () => {
@@ -121,6 +148,49 @@ describe("httpHandler", () => {
   it("makes a correlation id from the gateway's request id when none is given", async () => {
     const reply = await call(event({ body: validBody }));
     expect(reply.headers?.["x-correlation-id"]).toBe("gw-request-1");
+  });
+
+  it("ends every request with exactly one summary line: route, method, path, status, latency and API request id", async () => {
+    const broken = httpHandler({}, async () => {
+      throw new Error("secret detail");
+    });
+    const cases = [
+      { status: 201, level: "INFO", run: () => call(event({ body: validBody })) },
+      { status: 400, level: "INFO", run: () => call(event({ body: "{nope" })) },
+      { status: 403, level: "INFO", run: () => call(event({ body: validBody, claims: { sub: "d-1", "cognito:groups": "[driver]" } })) },
+      { status: 500, level: "ERROR", run: () => broken(event({ headers: { "x-correlation-id": "corr-500" } }), context) },
+    ];
+    for (const { status, level, run } of cases) {
+      const { lines, warnings } = await captureLines(run);
+      const summaries = summariesOf(lines);
+      expect(summaries, `status ${status}`).toHaveLength(1);
+      expect(summaries[0]).toMatchObject({ level, route: "POST /things", method: "POST", path: "/things", status, apiRequestId: "gw-request-1" });
+      expect(summaries[0]!.latencyMs).toEqual(expect.any(Number));
+      expect(summaries[0]!.latencyMs as number).toBeGreaterThanOrEqual(0);
+      // The summary is the request's last line, and the metrics publish without a warning.
+      expect(lines.at(-1)).toBe(summaries[0]);
+      expect(warnings).toEqual([]);
+    }
+  });
+
+  it("publishes its metrics without a warning when invocations run at once in one process, as in the local cloud", async () => {
+    const { lines, warnings } = await captureLines(() => Promise.all(Array.from({ length: 8 }, () => call(event({ body: validBody })))));
+    expect(summariesOf(lines)).toHaveLength(8);
+    expect(lines.filter((line) => line.level !== "INFO")).toEqual([]);
+    expect(warnings).toEqual([]);
+  });
+
+  it("carries the caller's correlation id on the summary line, and the gateway's request id as apiRequestId", async () => {
+    const { lines } = await captureLines(() => call(event({ body: validBody, headers: { "x-correlation-id": "corr-7" } })));
+    expect(summariesOf(lines)).toEqual([expect.objectContaining({ correlation_id: "corr-7", apiRequestId: "gw-request-1", status: 201 })]);
+  });
+
+  it("names the service the local cloud runs the invocation as on every line, else the process's", async () => {
+    const named = await captureLines(() => runAsService("reservation", () => call(event({ body: "{nope" }))));
+    expect(named.lines.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(named.lines.map((line) => line.service))).toEqual(new Set(["reservation"]));
+    const unnamed = await captureLines(() => call(event({ body: validBody })));
+    expect(summariesOf(unnamed.lines)[0]?.service).toBe(process.env.POWERTOOLS_SERVICE_NAME ?? "haul");
   });
 
   it("maps domain errors once, and hides unexpected ones behind a 500", async () => {

@@ -39,6 +39,8 @@ export const defaultPorts = {
   kinesis: portBase + 8,
   /** The ObservabilityApi (operators' log search and request statistics), an HTTP API of its own. */
   observabilityApi: portBase + 9,
+  /** The web app (the StaticSite's stand-in); the APIs allow exactly its origins. */
+  web: portBase + 10,
 } as const;
 
 export type LocalPorts = { -readonly [K in keyof typeof defaultPorts]: number };
@@ -76,6 +78,9 @@ export function firehoseBackupDir(haulDir: string = defaultHaulDir): string {
 export function logsDir(haulDir: string = defaultHaulDir): string {
   return path.join(haulDir, "logs");
 }
+
+/** The web app's build output, served by the static site. */
+export const webDistDir = path.join(repoRoot, "packages", "web", "dist");
 
 export function outputsFile(haulDir: string = defaultHaulDir): string {
   return path.join(haulDir, "outputs.json");

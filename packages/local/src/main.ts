@@ -1,7 +1,7 @@
 /**
  * The local cloud: every AWS piece Haul uses, standing in on one machine.
  *   npx tsx packages/local/src/main.ts [--fresh]
- * Starts the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables and their
+ * Starts the web app's static site (S3 + CloudFront), the identity issuer (Cognito), dynalite (DynamoDB) with the declared tables and their
  * TTL, kinesalite (Kinesis) with the driver-positions stream and the Firehose stand-in that
  * delivers it to OpenSearch, the driver-notification topic and queue (SNS -> SQS, in process),
  * Step Functions running the reservation workflow, the LiveApi (API Gateway WebSocket API +
@@ -48,6 +48,7 @@ import {
   logsDir,
   outputsFile,
   repoRoot,
+  webDistDir,
   type LocalPorts,
 } from "./config.js";
 import { startDynalite } from "./dynamodb/dynalite-server.js";
@@ -63,7 +64,7 @@ import { runReservationDemo } from "./demo/reservation-demo.js";
 import { runTrackingDemo } from "./demo/tracking-demo.js";
 import { startFirehose, type FirehoseOptions, type RunningFirehose } from "./firehose/delivery-stream.js";
 import { startKinesalite } from "./kinesis/kinesalite-server.js";
-import { terminalLevelFromEnv, type TerminalLevel } from "./logs/log-capture.js";
+import { maxConcurrencyVariable, terminalLevelFromEnv, type TerminalLevel } from "./logs/log-capture.js";
 import { startLocalLogs, type LocalLogs } from "./logs/local-logs.js";
 import { connectToSearchNode } from "./opensearch/search-node.js";
 import { flattenOutputs, writeOutputs, type StackOutputs } from "./outputs.js";
@@ -71,6 +72,8 @@ import { startScheduler, type RunningScheduler } from "./scheduler/scheduler.js"
 import { createDriverNotifications, type LocalDriverNotifications } from "./sns/driver-notifications.js";
 import { startSqsEventSource, type RunningSqsEventSource } from "./sqs/event-source-mapping.js";
 import { startStepFunctions, type RunningStepFunctions, type StepFunctionsOptions } from "./stepfunctions/step-functions.js";
+import { buildCommand, startStaticSite } from "./web/static-site.js";
+import { webConfigFromOutputs, type WebConfig } from "./web/web-config.js";
 import { startWebSocketGateway, type WebSocketGatewayOptions } from "./websocket/websocket-gateway.js";
 
 export interface LocalCloudOptions {
@@ -104,6 +107,8 @@ export interface LocalCloudOptions {
   readonly terminalLogLevel?: TerminalLevel;
   /** How long log events wait for their subscription batch (CloudWatch Logs delivers within seconds); default 1000 ms. */
   readonly logDeliveryIntervalMs?: number;
+  /** The built web app the static site serves; default packages/web/dist. */
+  readonly webDistDir?: string;
 }
 
 export interface ServiceEndpoint {
@@ -158,9 +163,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const terminal = batchedWriter((text) => process.stdout.write(text));
     started.push({ service: "terminal", standsInFor: "-", url: "-", stop: async () => terminal.flush() });
 
+    // First: the APIs and the identity server allow exactly its origins, so they need its port.
+    let webConfig: WebConfig | undefined;
+    const site = await withPort("web", ports.web, () =>
+      startStaticSite({ distDir: options.webDistDir ?? webDistDir, host, port: ports.web, config: () => webConfig }),
+    );
+    const siteState = site.built ? "" : `; not built: ${buildCommand}`;
+    started.push({ service: "web", standsInFor: `S3 + CloudFront (the StaticSite${siteState})`, url: site.url, stop: site.stop });
+    const webCors = { ...cors, allowOrigins: site.origins };
+
     const signingKey = await loadOrCreateSigningKey(identityDir(haulDir));
     const identity = await withPort("identity", ports.identity, () =>
-      startIdentityServer({ signingKey, host, port: ports.identity }),
+      // The web app's demo sign-in calls it from the site's pages.
+      startIdentityServer({ signingKey, host, port: ports.identity, allowOrigins: site.origins }),
     );
     started.push({ service: "identity", standsInFor: "Cognito user pool (issuer, JWKS)", url: identity.issuer, stop: identity.stop });
 
@@ -357,7 +372,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       const accessLogFile = path.join(logsDir(haulDir), `${api.name}-access.log`);
       const accessGroup = logs.accessLogGroup(api.name, deriveApiId(`${localStage}-${appName}`, api.name), "$default", true);
       const gatewayOptions = {
-        cors,
+        cors: webCors,
         authorizer: { issuer: identity.issuer, audience: [localAudience] },
         host,
         port,
@@ -399,6 +414,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     }
 
     const stackOutputs: StackOutputs = {
+      [stackName("Web")]: { WebUrl: site.url },
       [stackName("Identity")]: { IssuerUrl: identity.issuer, JwksUrl: identity.jwksUrl, UserPoolClientId: localAudience },
       [stackName("Data")]: {
         DynamoDbEndpoint: dynamodb.endpoint,
@@ -422,12 +438,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
     const file = outputsFile(haulDir);
     await writeOutputs(file, stackOutputs);
+    const outputs = flattenOutputs(stackOutputs, file);
+    webConfig = webConfigFromOutputs(outputs);
 
     const services = started
       .filter((component) => component.service !== "access log" && component.service !== "terminal")
       .map(({ service, standsInFor, url }) => ({ service, standsInFor, url }));
     return {
-      outputs: flattenOutputs(stackOutputs, file),
+      outputs,
       stackOutputs,
       outputsFile: file,
       services,
@@ -480,6 +498,9 @@ function configureProcessEnv(settings: {
   process.env.AWS_SECRET_ACCESS_KEY = "local";
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
+  // Many functions run in this process at once, as in a Lambda runtime with concurrent invocations:
+  // Powertools then keeps each invocation's context apart (see logs/log-capture.ts).
+  process.env[maxConcurrencyVariable] ??= "1000";
   process.env.AWS_ENDPOINT_URL_DYNAMODB = settings.dynamodbEndpoint;
   process.env.AWS_ENDPOINT_URL_SFN = settings.stepFunctionsEndpoint;
   process.env.AWS_ENDPOINT_URL_KINESIS = settings.kinesisEndpoint;

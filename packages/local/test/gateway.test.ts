@@ -12,9 +12,13 @@ import { mintToken } from "../src/identity/mint-token.js";
 import { binaryBytes, invocationCount } from "./fixtures/handlers.js";
 import { catchAllApi, testApi } from "./fixtures/test-apis.js";
 import { send } from "./fixtures/http-client.js";
+import { siteOrigins } from "../src/web/static-site.js";
 
+/** The local cloud's CORS: exactly the web app's two local origins (packages/local/src/main.ts). */
+const [webByName, webByAddress] = siteOrigins(4010) as [string, string];
+const foreignOrigin = "https://evil.example";
 const corsConfig = {
-  allowOrigins: ["*"],
+  allowOrigins: [webByName, webByAddress],
   allowMethods: ["GET", "POST", "OPTIONS"],
   allowHeaders: ["authorization", "content-type"],
   exposeHeaders: ["x-correlation-id", "location"],
@@ -404,28 +408,39 @@ describe("the JWT authorizer", () => {
 });
 
 describe("CORS", () => {
-  it("answers a preflight itself, before routing and authorization", async () => {
+  const preflight = (origin: string) =>
+    send(`${gateway.url}/items/1`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+
+  it.each([webByName, webByAddress])("answers a preflight from %s itself, before routing and authorization", async (origin) => {
     const invoked = invocationCount();
-    const response = await send(`${gateway.url}/items/1`, {
-      method: "OPTIONS",
-      headers: { origin: "https://app.example", "access-control-request-method": "POST" },
-    });
+    const response = await preflight(origin);
     expect(response.status).toBe(204);
-    expect(response.headers["access-control-allow-origin"]).toBe("*");
+    expect(response.headers["access-control-allow-origin"]).toBe(origin);
     expect(response.headers["access-control-allow-methods"]).toBe("GET,POST,OPTIONS");
     expect(response.headers["access-control-allow-headers"]).toBe("authorization,content-type");
     expect(response.headers["access-control-max-age"]).toBe("600");
     expect(invocationCount()).toBe(invoked);
   });
 
+  it("allows no other origin, not even the web app's on another port", async () => {
+    for (const origin of [foreignOrigin, siteOrigins(4011)[1]!, "null"]) {
+      const refused = await preflight(origin);
+      expect(refused.status).toBe(204);
+      expect(refused.headers["access-control-allow-origin"]).toBeUndefined();
+      expect(refused.headers["access-control-allow-methods"]).toBeUndefined();
+      const actual = await send(`${gateway.url}/public`, { headers: { origin } });
+      expect(actual.headers["access-control-allow-origin"]).toBeUndefined();
+    }
+  });
+
   it("treats OPTIONS without access-control-request-method as an ordinary request", async () => {
-    const response = await send(`${gateway.url}/items/1`, { method: "OPTIONS", headers: { origin: "https://app.example" } });
+    const response = await send(`${gateway.url}/items/1`, { method: "OPTIONS", headers: { origin: webByAddress } });
     expect(response.status).toBe(404);
   });
 
-  it("adds its headers to responses for requests with an Origin, replacing the handler's", async () => {
-    const withOrigin = await send(`${gateway.url}/public`, { headers: { origin: "https://app.example" } });
-    expect(withOrigin.headers["access-control-allow-origin"]).toBe("*");
+  it.each([webByName, webByAddress])("adds its headers to responses for requests from %s, replacing the handler's", async (origin) => {
+    const withOrigin = await send(`${gateway.url}/public`, { headers: { origin } });
+    expect(withOrigin.headers["access-control-allow-origin"]).toBe(origin);
     expect(withOrigin.headers["access-control-expose-headers"]).toBe("x-correlation-id,location");
     const withoutOrigin = await send(`${gateway.url}/public`);
     expect(withoutOrigin.headers["access-control-allow-origin"]).toBeUndefined();

@@ -16,7 +16,7 @@ import { readOutputs } from "../src/outputs.js";
 import { send } from "./fixtures/http-client.js";
 import { connect, connected, request } from "./fixtures/websocket-client.js";
 
-const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0, trackingApi: 0, kinesis: 0, observabilityApi: 0 };
+const freePorts = { reservationApi: 0, queryApi: 0, identity: 0, dynamodb: 0, stepFunctions: 0, liveApi: 0, notificationApi: 0, trackingApi: 0, kinesis: 0, observabilityApi: 0, web: 0 };
 let haulDir: string;
 const savedEnv = { ...process.env };
 
@@ -120,6 +120,7 @@ describe("startLocalCloud", () => {
           "TrackingApiUrl",
           "TrackingSessionsTableName",
           "UserPoolClientId",
+          "WebUrl",
         ].sort(),
       );
       expect(cloud.outputs.UserPoolClientId).toBe("haul-local-client");
@@ -127,6 +128,7 @@ describe("startLocalCloud", () => {
       expect(cloud.outputs.SearchUrl).toBe(searchConfigFromEnv().url);
       expect(await readOutputs(path.join(haulDir, "outputs.json"))).toEqual(cloud.outputs);
       expect(cloud.services.map((service) => service.service)).toEqual([
+        "web",
         "identity",
         "dynamodb",
         "dynamodb ttl",
@@ -161,6 +163,19 @@ describe("startLocalCloud", () => {
       expect(process.env.AWS_ENDPOINT_URL_KINESIS).toBe(cloud.outputs.KinesisEndpoint);
       expect(process.env.HAUL_POSITIONS_STREAM_NAME).toBe("local-haul-DriverPositions");
       expect(process.env.HAUL_LIVE_SUBSCRIPTIONS_TABLE).toBe("local-haul-LiveSubscriptions");
+
+      // The web app's site: its config.json names this cloud's APIs, and the APIs allow exactly its origins.
+      expect(cloud.stackOutputs["local-haul-Web"]).toEqual({ WebUrl: cloud.outputs.WebUrl });
+      const webConfig = (await send(`${cloud.outputs.WebUrl}/config.json`)).json<{ apis: Record<string, string>; auth: unknown }>();
+      expect(webConfig.apis.query).toBe(cloud.outputs.QueryApiUrl);
+      expect(webConfig.auth).toEqual({ kind: "local", issuer: cloud.outputs.IssuerUrl });
+      const webOrigin = cloud.outputs.WebUrl!;
+      const fromSite = await send(`${cloud.outputs.QueryApiUrl}/health`, { method: "OPTIONS", headers: { origin: webOrigin, "access-control-request-method": "GET" } });
+      expect(fromSite.headers["access-control-allow-origin"]).toBe(webOrigin);
+      const fromElsewhere = await send(`${cloud.outputs.ReservationApiUrl}/health`, { headers: { origin: "https://evil.example" } });
+      expect(fromElsewhere.headers["access-control-allow-origin"]).toBeUndefined();
+      const signIn = await send(`${cloud.outputs.IssuerUrl}/demo/people`, { headers: { origin: webOrigin } });
+      expect(signIn.headers["access-control-allow-origin"]).toBe(webOrigin);
 
       // The tracking service: a stack of its own as in the cloud, with the stream, the delivery
       // stream and its backup "bucket" (a folder here), and its API behind the same token check.

@@ -3,40 +3,9 @@
  * from `.haul/outputs.json` (packages/local/src/web), the Web stack from the stage's outputs. One
  * build then serves every stage.
  */
-export interface WebConfig {
-  readonly stage: string;
-  readonly apis: {
-    readonly reservation: string;
-    readonly query: string;
-    readonly notification: string;
-    readonly tracking: string;
-    readonly observability: string;
-    /** The LiveApi's `wss://…/<stage>` (locally `ws://`). */
-    readonly live: string;
-  };
-  readonly auth: LocalAuthConfig | CognitoAuthConfig;
-  /** The base map: the bundled world geometry always; tiles on top when a URL is configured (AWS). */
-  readonly map: {
-    /** e.g. an Amazon Location Service map's tile URL template; none locally (no internet). */
-    readonly tileUrl?: string;
-    readonly attribution?: string;
-  };
-}
+import type { WebConfig } from "./config-shape.js";
 
-/** The local cloud's demo sign-in: the identity server lists the seeded people and mints their tokens. */
-export interface LocalAuthConfig {
-  readonly kind: "local";
-  /** The local identity server, e.g. http://127.0.0.1:4002 (`GET /demo/people`, `POST /demo/tokens`). */
-  readonly issuer: string;
-}
-
-/** Cognito's hosted UI (authorization code with PKCE). */
-export interface CognitoAuthConfig {
-  readonly kind: "cognito";
-  /** The hosted UI's domain, e.g. https://haul-prod.auth.eu-west-1.amazoncognito.com */
-  readonly domain: string;
-  readonly clientId: string;
-}
+export type { CognitoAuthConfig, LocalAuthConfig, WebConfig } from "./config-shape.js";
 
 export async function loadConfig(fetchImpl: typeof fetch = fetch): Promise<WebConfig> {
   const response = await fetchImpl("/config.json", { cache: "no-store" });

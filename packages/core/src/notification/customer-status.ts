@@ -17,6 +17,10 @@ export const ReservationStatusFrame = z
     reservationId: z.uuid(),
     status: ReservationStatus.describe("The reservation's status after the change"),
     occurredAt: z.iso.datetime().describe("When the status changed"),
+    correlationId: z
+      .string()
+      .optional()
+      .describe("The correlation id of the request that caused the change, when known: operators find its logs by it"),
   })
   .meta({ id: "ReservationStatusFrame" });
 export type ReservationStatusFrame = z.infer<typeof ReservationStatusFrame>;

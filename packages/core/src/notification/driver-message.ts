@@ -68,6 +68,8 @@ export type DriverMessageView = z.infer<typeof DriverMessageView>;
 export interface DriverMessageFrame {
   readonly type: "driver-message";
   readonly message: DriverMessage;
+  /** The correlation id of the request that caused the message, when known (the pusher adds it). */
+  readonly correlationId?: string;
 }
 
 export function toFrame(message: DriverMessage): DriverMessageFrame {

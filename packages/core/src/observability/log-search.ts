@@ -5,6 +5,12 @@
  * (search/search-cursor.ts). Reads go over every daily index by pattern, so a prefix without any
  * index answers an empty page rather than 404.
  *
+ * Following one request by correlation id: the API's access record carries only API Gateway's
+ * request id. Without a caller's `x-correlation-id` that id is the correlation id (the refiner
+ * gives it to the record); with one, the handler's summary line joins the two (`fields.apiRequestId`),
+ * so a search by correlation id first collects those request ids, then matches the access records
+ * that carry them as well.
+ *
  * The query schema is here too: its fields are query-string strings, each parsed and named by its
  * key when at fault, so the API can answer 400 naming it.
  */
@@ -26,6 +32,9 @@ export const logOrder: TotalOrder = [
   { field: "timestamp", order: "desc" },
   { field: "eventId", order: "desc", unique: true },
 ];
+
+/** At most this many API requests are joined to one correlation id (a caller may reuse theirs). */
+export const maxJoinedApiRequests = 1000;
 
 /** Free text goes over these. */
 const textFields = ["message", "error.message", "error.stack"];
@@ -149,10 +158,12 @@ export function logIndexPattern(indexPrefix = searchConfigFromEnv().indexPrefix)
  */
 export async function searchLogs(options: LogSearchOptions, query: LogSearchQuery): Promise<LogPage> {
   const { limit, cursor: after, ...filters } = query;
+  const index = logIndexPattern(options.indexPrefix);
   try {
+    const apiRequestIds = filters.correlationId === undefined ? [] : await apiRequestIdsOf(options.client(), index, filters.correlationId);
     const page = await searchPage<LogDocument>(options.client(), {
-      index: logIndexPattern(options.indexPrefix),
-      query: logQuery(filters),
+      index,
+      query: logQuery(filters, apiRequestIds),
       sort: logOrder,
       size: limit ?? defaultPageSize,
       ...(after === undefined ? {} : { cursor: after }),
@@ -164,8 +175,32 @@ export async function searchLogs(options: LogSearchOptions, query: LogSearchQuer
   }
 }
 
-/** The filters as an OpenSearch query: exact filters, and full text when asked. */
-export function logQuery(filters: LogFilters): SearchQuery {
+/**
+ * The API Gateway request ids of the requests whose handlers logged under `correlationId` (their
+ * summary lines' `apiRequestId`), sorted: the same set makes the same query, so cursors hold.
+ */
+export async function apiRequestIdsOf(client: Client, index: string, correlationId: string): Promise<string[]> {
+  const field = "fields.apiRequestId";
+  const response = await client.search({
+    index,
+    ignore_unavailable: true,
+    allow_no_indices: true,
+    body: {
+      size: maxJoinedApiRequests,
+      _source: [field],
+      query: { bool: { filter: [{ term: { correlationId } }, { exists: { field } }] } },
+    },
+  });
+  const hits = (response.body.hits?.hits ?? []) as Array<{ _source?: { fields?: { apiRequestId?: unknown } } }>;
+  const ids = hits.map((hit) => hit._source?.fields?.apiRequestId).filter((id): id is string => typeof id === "string" && id !== "");
+  return [...new Set(ids)].sort();
+}
+
+/**
+ * The filters as an OpenSearch query: exact filters, and full text when asked. A correlation id
+ * also matches the access records of `apiRequestIds` (apiRequestIdsOf).
+ */
+export function logQuery(filters: LogFilters, apiRequestIds: readonly string[] = []): SearchQuery {
   const filter: SearchQuery[] = [];
   if (filters.from !== undefined || filters.to !== undefined) {
     filter.push({ range: { timestamp: { ...(filters.from ? { gte: filters.from } : {}), ...(filters.to ? { lt: filters.to } : {}) } } });
@@ -174,7 +209,19 @@ export function logQuery(filters: LogFilters): SearchQuery {
   if (filters.service !== undefined) filter.push({ term: { service: filters.service } });
   if (filters.route !== undefined) filter.push({ term: { route: filters.route } });
   if (filters.status !== undefined) filter.push({ range: { status: { ...filters.status } } });
-  if (filters.correlationId !== undefined) filter.push({ term: { correlationId: filters.correlationId } });
+  if (filters.correlationId !== undefined) {
+    const ofCorrelation = { term: { correlationId: filters.correlationId } };
+    filter.push(
+      apiRequestIds.length === 0
+        ? ofCorrelation
+        : {
+            bool: {
+              should: [ofCorrelation, { bool: { filter: [{ term: { kind: "access" } }, { terms: { requestId: [...apiRequestIds] } }] } }],
+              minimum_should_match: 1,
+            },
+          },
+    );
+  }
   const must: SearchQuery[] = filters.q === undefined ? [] : [{ multi_match: { query: filters.q, fields: textFields, operator: "and" } }];
   return { bool: { filter, must } };
 }

@@ -110,7 +110,10 @@ function accessRecord(entry: Record<string, unknown>): Draft {
   const route = stringOf(entry.routeKey);
   const path = stringOf(entry.path);
   const timestamp = normaliseTimestamp(entry.requestTimeEpoch) ?? normaliseTimestamp(entry.requestTime);
-  const correlationId = stringOf(entry.correlationId) ?? stringOf(entry.correlation_id);
+  const requestId = stringOf(entry.requestId);
+  // API Gateway's request id is the handlers' correlation id when the caller sends none
+  // (functions' http-handler.ts, websocket-handler.ts); a caller's own id is joined by log-search.ts.
+  const correlationId = stringOf(entry.correlationId) ?? stringOf(entry.correlation_id) ?? requestId;
   const fields = defined({
     eventType: stringOf(entry.eventType),
     connectionId: stringOf(entry.connectionId),
@@ -124,7 +127,7 @@ function accessRecord(entry: Record<string, unknown>): Draft {
     level: status === undefined ? "INFO" : status >= 500 ? "ERROR" : status >= 400 ? "WARN" : "INFO",
     message: redactText(`${method ?? "-"} ${path ?? route ?? "-"} ${status ?? "-"}${latencyMs === undefined ? "" : ` ${latencyMs} ms`}`),
     ...defined({
-      requestId: stringOf(entry.requestId),
+      requestId,
       correlationId,
       route,
       method,

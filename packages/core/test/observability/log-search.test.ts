@@ -120,6 +120,60 @@ describe("searchLogs", () => {
   });
 });
 
+// Runs after the suite above, whose listings count exactly its own events: these are another day's.
+describe("following one request by correlation id", () => {
+  const day = (time: string) => new Date(`2026-10-20T${time}Z`);
+  // API Gateway's request ids, as the access lines carry them (ops-log-fixtures.ts).
+  const defaultId = `req-${day("09:00:00.500").getTime()}-202`;
+  const callersRequest = `req-${day("09:10:00.500").getTime()}-202`;
+  const unrelatedRequest = `req-${day("09:20:00.500").getTime()}-202`;
+  const messages = (page: LogPage) => page.items.map((item) => `${item.kind} ${item.message}`);
+
+  beforeAll(async () => {
+    const summary = (at: Date, correlationId: string, apiRequestId: string) =>
+      appEvent(at, { level: "INFO", service: "reservation", correlation_id: correlationId, message: "request completed", route: "POST /reservations", status: 202, latencyMs: 40, apiRequestId });
+    await ingest(client, functionGroup, [
+      // No header: the handler's correlation id is API Gateway's request id.
+      summary(day("09:00:00.400"), defaultId, defaultId),
+      appEvent(day("09:00:01.000"), { level: "INFO", service: "notification", correlation_id: defaultId, message: "event delivered" }),
+      // The caller sent x-correlation-id: caller-77.
+      summary(day("09:10:00.400"), "caller-77", callersRequest),
+      appEvent(day("09:10:01.000"), { level: "INFO", service: "notification", correlation_id: "caller-77", message: "event delivered" }),
+      summary(day("09:20:00.400"), "someone-else", unrelatedRequest),
+    ]);
+    await ingest(client, apiGroup, [
+      accessEvent(day("09:00:00.500"), { route: "POST /reservations", path: "/reservations", status: 202, latencyMs: 40 }),
+      accessEvent(day("09:10:00.500"), { route: "POST /reservations", path: "/reservations", status: 202, latencyMs: 41 }),
+      accessEvent(day("09:20:00.500"), { route: "POST /reservations", path: "/reservations", status: 202, latencyMs: 42 }),
+    ]);
+  });
+
+  it("finds the access record of a request without a caller's id: its request id is the correlation id", async () => {
+    // The access record's time has whole seconds (API Gateway's requestTime): it sorts after the summary.
+    expect(messages(await search({ correlationId: defaultId }))).toEqual([
+      "app event delivered",
+      "app request completed",
+      "access POST /reservations 202 40 ms",
+    ]);
+  });
+
+  it("joins the access record of a caller's correlation id through the summary line's apiRequestId", async () => {
+    const page = await search({ correlationId: "caller-77" });
+    expect(messages(page)).toEqual(["app event delivered", "app request completed", "access POST /reservations 202 41 ms"]);
+    expect(page.items.find((item) => item.kind === "access")?.requestId).toBe(callersRequest);
+    // Other filters still apply to the joined record.
+    expect(messages(await search({ correlationId: "caller-77", service: "notification" }))).toEqual(["app event delivered"]);
+  });
+
+  it("pages a joined search with a cursor bound to it", async () => {
+    const first = await search({ correlationId: "caller-77", limit: "2" });
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await search({ correlationId: "caller-77", limit: "2", cursor: first.nextCursor! });
+    expect([...messages(first), ...messages(second)]).toEqual(["app event delivered", "app request completed", "access POST /reservations 202 41 ms"]);
+    expect(second.nextCursor).toBeNull();
+  });
+});
+
 describe("LogSearchQuery", () => {
   it("names each field at fault", () => {
     const result = LogSearchQuery.safeParse({ level: "LOUD", status: "6xx", limit: "201", from: "yesterday", colour: "red" });

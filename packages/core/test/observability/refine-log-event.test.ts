@@ -151,6 +151,8 @@ describe("refining access log lines", () => {
       level: "WARN",
       message: "POST /reservations 401 3 ms",
       requestId: "Jx1a2b3cFiAEMkA=",
+      // No correlation id in the line: API Gateway's request id is the handler's default one.
+      correlationId: "Jx1a2b3cFiAEMkA=",
       route: "POST /reservations",
       method: "POST",
       path: "/reservations",

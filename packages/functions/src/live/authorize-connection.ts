@@ -7,12 +7,11 @@
  * of the connection as `requestContext.authorizer`.
  *
  * The token is a secret: neither it nor the event carrying it is ever logged.
+ * Metrics: `ConnectionsRefused`, 0 or 1 per verdict (its average is the refused share).
  */
-import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context, PolicyDocument } from "aws-lambda";
 import { liveApi } from "../declarations.js";
-import { logger } from "../shared/logger.js";
+import { instrument, logger, metrics, MetricUnit } from "../shared/powertools.js";
 import { principalFromClaims, type JwtClaims, type Principal } from "../shared/principal.js";
 import { getTokenVerifier } from "../shared/token-verifier.js";
 import type { ConnectionAuthorizerContext } from "../shared/websocket-handler.js";
@@ -51,14 +50,16 @@ async function authorize(event: ConnectAuthorizerEvent, _context: Context): Prom
   return allow(event.methodArn, principal);
 }
 
-export const handler = middy(authorize).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
+export const handler = instrument(authorize, { logEvent: false });
 
 function refuse(reason: string): never {
+  metrics.addMetric("ConnectionsRefused", MetricUnit.Count, 1);
   logger.info("connection refused: unauthorized", { reason });
   throw new Error("Unauthorized");
 }
 
 function deny(methodArn: string, reason: string, principal?: Principal): ConnectAuthorizerResult {
+  metrics.addMetric("ConnectionsRefused", MetricUnit.Count, 1);
   logger.info("connection refused: forbidden", { reason, ...(principal ? { userId: principal.userId } : {}) });
   return {
     principalId: principal?.userId ?? "unknown",
@@ -67,6 +68,7 @@ function deny(methodArn: string, reason: string, principal?: Principal): Connect
 }
 
 function allow(methodArn: string, principal: Principal): ConnectAuthorizerResult {
+  metrics.addMetric("ConnectionsRefused", MetricUnit.Count, 0);
   return {
     principalId: principal.userId,
     policyDocument: policy("Allow", methodArn),

@@ -23,15 +23,19 @@
  * COMPLETED; once the INPROGRESS record expires (the function's timeout), the redelivery pushes
  * again. Every pushed frame carries the event id, so the app drops such a repeat.
  *
+ * Correlation: each record's lines carry the correlation id of the request that caused its event
+ * (the SNS message attribute), and so do the frames it pushes. Records are processed one after
+ * another for that: the logger's correlation id is one at a time. A batch is at most ten messages.
+ * Metrics: `NotificationsDelivered`, `NotificationsRepeated` (a COMPLETED record answered) and
+ * `NotificationsFailed`, per batch.
+ *
  * Environment: HAUL_NOTIFICATION_IDEMPOTENCY_TABLE, HAUL_LIVE_CONNECTIONS_TABLE, the OpenSearch
  * variables, and HAUL_LIVE_API_CALLBACK_URL (the LiveApi's @connections endpoint). Without the
  * last there is no live channel: messages are stored, unread, and not pushed.
  */
-import middy from "@middy/core";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { IdempotencyConfig, makeIdempotent } from "@aws-lambda-powertools/idempotency";
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { audienceOf } from "@haul/core/notification/audience";
 import { notifyCustomer, type NotifyCustomerOutcome } from "@haul/core/notification/customer-status";
@@ -42,7 +46,7 @@ import type { DriverNotification } from "@haul/core/reservation/schema";
 import { getSearchClient } from "@haul/core/search/search-client";
 import { driverNotifications, tableNameVariable, tables } from "../declarations.js";
 import { callbackUrlVariable, pushToUser } from "../live/push-to-connections.js";
-import { logger } from "../shared/logger.js";
+import { instrument, logger, metrics, MetricUnit } from "../shared/powertools.js";
 import { readNotificationRecord } from "./notification-record.js";
 
 /** PostToConnection calls in flight at once, per message (a user has a device or two). */
@@ -58,9 +62,11 @@ const idempotencyKeyPrefix = "haul.driver-notifications";
 const processor = new BatchProcessor(EventType.SQS);
 const idempotency = new IdempotencyConfig({ eventKeyJmesPath: "eventId", expiresAfterSeconds: idempotencyExpirySeconds });
 
-/** Whether the idempotent run did the work (false: a COMPLETED record answered for it). */
+/** Per run, not part of the idempotency key: whether it did the work (false: a COMPLETED record answered for it). */
 interface Run {
   fresh: boolean;
+  /** The correlation id of the request behind the event, put on every frame pushed for it. */
+  readonly correlationId: string | undefined;
 }
 
 /** What one event did: null for a party that does not hear it. */
@@ -87,9 +93,9 @@ function getNotifyOnce(): NotifyOnce {
       const audience = audienceOf(notification);
       const driver =
         audience.driver && isDriverMessageNotification(notification)
-          ? await notifyDriver(notification, { store: (message) => messages.store(message), deliver })
+          ? await notifyDriver(notification, { store: (message) => messages.store(message), deliver: deliverWith(run.correlationId) })
           : null;
-      const customer = audience.customer ? await notifyCustomer(notification, deliver) : null;
+      const customer = audience.customer ? await notifyCustomer(notification, deliverWith(run.correlationId)) : null;
       return { eventId: notification.eventId, driver, customer };
     },
     { persistenceStore: new DynamoDBPersistenceLayer({ tableName }), config: idempotency, keyPrefix: idempotencyKeyPrefix },
@@ -97,7 +103,12 @@ function getNotifyOnce(): NotifyOnce {
   return notifyOnce;
 }
 
-async function deliver(userId: string, frame: unknown): Promise<DeliveryReport> {
+/** Frames are objects; each carries the causing request's correlation id when the event has one. */
+function deliverWith(correlationId: string | undefined) {
+  return (userId: string, frame: object): Promise<DeliveryReport> => deliver(userId, correlationId ? { ...frame, correlationId } : frame);
+}
+
+async function deliver(userId: string, frame: object): Promise<DeliveryReport> {
   if (!process.env[callbackUrlVariable]) {
     if (!warnedNoLiveChannel) logger.warn(`${callbackUrlVariable} is not set: messages are stored, not pushed`);
     warnedNoLiveChannel = true;
@@ -111,15 +122,27 @@ async function deliver(userId: string, frame: unknown): Promise<DeliveryReport> 
   return { delivered: outcome.delivered.length, gone: outcome.gone.length, failed: outcome.failed.length };
 }
 
-async function handleRecord(record: SQSRecord): Promise<EventOutcome> {
+/** What a batch's records came to; published as metrics once the batch is done. */
+interface BatchCounts {
+  delivered: number;
+  repeated: number;
+  failed: number;
+}
+
+async function handleRecord(record: SQSRecord, counts: BatchCounts): Promise<EventOutcome> {
   const where = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) };
+  // A poison message has no readable id: its lines carry none rather than the previous record's.
+  logger.removeKeys(["correlation_id"]);
   try {
     const { notification, correlationId } = readNotificationRecord(record);
-    const run: Run = { fresh: false };
+    if (correlationId) logger.setCorrelationId(correlationId);
+    const run: Run = { fresh: false, correlationId };
     const outcome = await getNotifyOnce()(notification, run);
-    logger.info(run.fresh ? "event delivered" : "already delivered: nothing done again", { ...where, correlationId, ...outcome });
+    counts[run.fresh ? "delivered" : "repeated"] += 1;
+    logger.info(run.fresh ? "event delivered" : "already delivered: nothing done again", { ...where, ...outcome });
     return outcome;
   } catch (error) {
+    counts.failed += 1;
     // Thrown on: Powertools reports this record, and only it, in batchItemFailures.
     logger.error("notification failed; it comes back after the visibility timeout, or goes to the DLQ after its last receive", {
       ...where,
@@ -133,7 +156,14 @@ async function handleRecord(record: SQSRecord): Promise<EventOutcome> {
 const handle = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   // The INPROGRESS record expires with this invocation, so a crash frees the event id for the retry.
   idempotency.registerLambdaContext(context);
-  return processPartialResponse(event, handleRecord, processor, { context });
+  const counts: BatchCounts = { delivered: 0, repeated: 0, failed: 0 };
+  try {
+    return await processPartialResponse(event, (record: SQSRecord) => handleRecord(record, counts), processor, { context, processInParallel: false });
+  } finally {
+    metrics.addMetric("NotificationsDelivered", MetricUnit.Count, counts.delivered);
+    metrics.addMetric("NotificationsRepeated", MetricUnit.Count, counts.repeated);
+    metrics.addMetric("NotificationsFailed", MetricUnit.Count, counts.failed);
+  }
 };
 
-export const handler = middy(handle).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = instrument(handle);

@@ -5,18 +5,30 @@
  * twice. Malformed events are dropped and counted; an envelope that cannot be decoded, or
  * documents OpenSearch keeps refusing, fail the invocation, so the batch goes to the on-failure
  * destination instead of being lost. Its own log group is not subscribed: it never refines itself.
+ * Metrics per batch: events indexed, dropped and not indexed, and whether the batch was unreadable.
  */
-import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { CloudWatchLogsEvent, Context } from "aws-lambda";
 import { indexLogEvents, type LogIndexReport } from "@haul/core/observability/log-index";
 import { refineLogsEnvelope } from "@haul/core/observability/log-refiner";
 import { getSearchClient } from "@haul/core/search/search-client";
-import { logger } from "../shared/logger.js";
+import { instrument, logger, metrics, MetricUnit } from "../shared/powertools.js";
 
 async function refineLogs(event: CloudWatchLogsEvent, _context: Context): Promise<LogIndexReport> {
-  const batch = refineLogsEnvelope(event.awslogs.data);
-  const report = await indexLogEvents(getSearchClient(), batch);
+  let report: LogIndexReport | undefined;
+  try {
+    report = await indexLogEvents(getSearchClient(), refineLogsEnvelope(event.awslogs.data));
+    return summarize(report);
+  } finally {
+    // A batch that cannot be read counts too, so every invocation publishes.
+    metrics.addMetric("LogEventsIndexed", MetricUnit.Count, report?.indexed ?? 0);
+    metrics.addMetric("LogEventsDropped", MetricUnit.Count, report?.dropped ?? 0);
+    metrics.addMetric("LogEventsNotIndexed", MetricUnit.Count, report?.failed ?? 0);
+    metrics.addMetric("LogBatchesUnread", MetricUnit.Count, report ? 0 : 1);
+  }
+}
+
+/** Logs what the batch came to; throws when documents could not be indexed, so the batch fails. */
+function summarize(report: LogIndexReport): LogIndexReport {
   for (const dropped of report.droppedEvents) logger.warn("log event dropped", { ...dropped });
   const summary = { received: report.received, indexed: report.indexed, duplicates: report.duplicates, dropped: report.dropped, failed: report.failed, controlSkipped: report.controlSkipped };
   if (report.failed > 0) {
@@ -27,4 +39,4 @@ async function refineLogs(event: CloudWatchLogsEvent, _context: Context): Promis
   return report;
 }
 
-export const handler = middy(refineLogs).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = instrument(refineLogs);

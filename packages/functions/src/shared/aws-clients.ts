@@ -1,12 +1,14 @@
 /**
  * The AWS SDK clients handlers share, one per service, created on first use and kept for the life
  * of the execution environment. Locally the SDK's own AWS_ENDPOINT_URL_<SERVICE> variables point
- * them at the local cloud; nothing here knows about local endpoints.
+ * them at the local cloud; nothing here knows about local endpoints. Each is traced (a subsegment
+ * per call) when the Tracer is on, in Lambda; elsewhere it is the client as made.
  */
 import { ApiGatewayManagementApiClient } from "@aws-sdk/client-apigatewaymanagementapi";
 import { KinesisClient, type KinesisClientConfig } from "@aws-sdk/client-kinesis";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { tracer } from "./powertools.js";
 
 let stepFunctions: SFNClient | undefined;
 let kinesis: KinesisClient | undefined;
@@ -14,7 +16,7 @@ let kinesis: KinesisClient | undefined;
 const connectionsClients = new Map<string, ApiGatewayManagementApiClient>();
 
 export function getStepFunctionsClient(): SFNClient {
-  stepFunctions ??= new SFNClient({});
+  stepFunctions ??= tracer.captureAWSv3Client(new SFNClient({}));
   return stepFunctions;
 }
 
@@ -35,10 +37,12 @@ export function getKinesisClient(): KinesisClient {
  * ERR_HTTP2_ERROR. Kinesis itself accepts both, so the same client serves AWS and the local cloud.
  */
 export function createKinesisClient(config: KinesisClientConfig = {}): KinesisClient {
-  return new KinesisClient({
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 10_000 }),
-    ...config,
-  });
+  return tracer.captureAWSv3Client(
+    new KinesisClient({
+      requestHandler: new NodeHttpHandler({ connectionTimeout: 3_000, requestTimeout: 10_000 }),
+      ...config,
+    }),
+  );
 }
 
 /**
@@ -49,7 +53,7 @@ export function createKinesisClient(config: KinesisClientConfig = {}): KinesisCl
 export function getConnectionsClient(callbackUrl: string): ApiGatewayManagementApiClient {
   let client = connectionsClients.get(callbackUrl);
   if (!client) {
-    client = new ApiGatewayManagementApiClient({ endpoint: callbackUrl });
+    client = tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ endpoint: callbackUrl }));
     connectionsClients.set(callbackUrl, client);
   }
   return client;

@@ -1,5 +1,3 @@
-import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyEventV2WithJWTAuthorizer,
@@ -10,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { ZodType } from "zod";
 import type { Role } from "@haul/core/user";
 import { correlationIdHeader } from "../declarations.js";
-import { logger } from "./logger.js";
+import { instrument, logger, metrics, MetricUnit } from "./powertools.js";
 import { principalFromClaims, type Principal } from "./principal.js";
 import {
   HttpProblem,
@@ -54,8 +52,9 @@ type Caller<R> = R extends readonly Role[] ? Principal : Principal | undefined;
 
 /**
  * Wraps a route's logic in the middleware every Haul handler shares: Powertools logging with a
- * correlation id, role checks from the declaration, zod validation of body, query and path,
- * and problem+json for every error. The logic itself only sees typed input and returns a reply.
+ * correlation id, metrics and tracing (powertools.ts), role checks from the declaration, zod
+ * validation of body, query and path, problem+json for every error, and one summary line per
+ * request. The logic itself only sees typed input and returns a reply.
  */
 export function httpHandler<
   Body = undefined,
@@ -66,9 +65,7 @@ export function httpHandler<
   options: HandlerOptions<Body, Query, Params> & { readonly roles?: R },
   logic: (request: HttpRequest<Body, Query, Params, Caller<R>>) => Promise<HttpReply>,
 ) {
-  const handle = async (event: HttpEvent, _context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-    const correlationId = correlationIdOf(event);
-    logger.setCorrelationId(correlationId);
+  const respond = async (event: HttpEvent, correlationId: string): Promise<APIGatewayProxyStructuredResultV2> => {
     const replyHeaders = { [correlationIdHeader]: correlationId };
     try {
       const principal = authorize(event, options.roles);
@@ -97,7 +94,44 @@ export function httpHandler<
       return problemResponse(problem, replyHeaders);
     }
   };
-  return middy(handle).use(injectLambdaContext(logger, { resetKeys: true }));
+  const handle = async (event: HttpEvent, _context: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const started = performance.now();
+    const correlationId = correlationIdOf(event);
+    logger.setCorrelationId(correlationId);
+    // Anything `respond` lets through becomes API Gateway's own 500.
+    let status = 500;
+    try {
+      const result = await respond(event, correlationId);
+      status = result.statusCode ?? 200;
+      return result;
+    } finally {
+      completeRequest(event, status, Math.round(performance.now() - started));
+    }
+  };
+  return instrument(handle);
+}
+
+/**
+ * The one summary line of a request, and its counts. `apiRequestId` ties the line to the API's
+ * access record, which carries only API Gateway's request id when the caller sent its own
+ * correlation id. Metrics: counts without a route dimension, so a metric per route and status
+ * does not multiply the cost; per-route latencies come from the log search's statistics.
+ * Zeros are published too, so a metric's average is a rate.
+ */
+function completeRequest(event: HttpEvent, status: number, latencyMs: number): void {
+  const summary = {
+    route: event.routeKey,
+    method: event.requestContext?.http?.method,
+    path: event.rawPath,
+    status,
+    latencyMs,
+    apiRequestId: event.requestContext?.requestId,
+  };
+  if (status >= 500) logger.error("request completed", summary);
+  else logger.info("request completed", summary);
+  metrics.addMetric("Requests", MetricUnit.Count, 1);
+  metrics.addMetric("Refusals4xx", MetricUnit.Count, status >= 400 && status < 500 ? 1 : 0);
+  metrics.addMetric("Errors5xx", MetricUnit.Count, status >= 500 ? 1 : 0);
 }
 
 function correlationIdOf(event: HttpEvent): string {

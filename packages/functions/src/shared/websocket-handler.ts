@@ -1,9 +1,7 @@
-import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context } from "aws-lambda";
 import { z } from "zod";
 import { Role } from "@haul/core/user";
-import { logger } from "./logger.js";
+import { instrument, logger, metrics, MetricUnit } from "./powertools.js";
 import type { Principal } from "./principal.js";
 
 /**
@@ -60,7 +58,8 @@ export interface WebSocketResult {
  * Wraps a WebSocket route's logic in what every LiveApi handler shares: Powertools logging with
  * the request id as correlation id, the caller as the authorizer established it at `$connect`,
  * and a 200 result whose body is the route response. A failure is logged with its connection and
- * rethrown: API Gateway then tells the sender "Internal server error".
+ * rethrown: API Gateway then tells the sender "Internal server error". Metrics: `RouteFailures`,
+ * 0 or 1 per invocation (its average is a rate).
  */
 export function webSocketHandler(logic: (request: WebSocketRequest) => Promise<WebSocketReply | void>) {
   const handle = async (event: WebSocketEvent, _context: Context): Promise<WebSocketResult> => {
@@ -74,15 +73,17 @@ export function webSocketHandler(logic: (request: WebSocketRequest) => Promise<W
         body: messageText(event),
       });
       const body = reply?.body;
+      metrics.addMetric("RouteFailures", MetricUnit.Count, 0);
       return { statusCode: 200, ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }) };
     } catch (error) {
+      metrics.addMetric("RouteFailures", MetricUnit.Count, 1);
       // Named on the line rather than appended as keys: locally many handlers share one logger at once.
       logger.error("route failed", { connectionId: requestContext.connectionId, routeKey: requestContext.routeKey, error: error as Error });
       throw error;
     }
   };
   // The event is never logged, whatever POWERTOOLS_LOGGER_LOG_EVENT says: a $connect event holds the token.
-  return middy(handle).use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }));
+  return instrument(handle, { logEvent: false });
 }
 
 function principalOf(authorizer: Readonly<Record<string, unknown>> | undefined): Principal {

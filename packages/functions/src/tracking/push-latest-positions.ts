@@ -10,12 +10,10 @@
  * Idempotent: the frames depend on the event's scheduled `time` and the stored state, so the same
  * event delivered twice pushes the same frames twice, which apps take as one.
  */
-import middy from "@middy/core";
-import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import type { Context, ScheduledEvent } from "aws-lambda";
 import { Subscription } from "@haul/core/live/subscription";
 import { PositionPush, type PushTarget } from "@haul/core/tracking/position-push";
-import { logger } from "../shared/logger.js";
+import { instrument, logger, metrics, MetricUnit } from "../shared/powertools.js";
 import { encode, pushEach, type PushOptions } from "../live/push-to-connections.js";
 
 export const concurrencyVariable = "HAUL_PUSH_CONCURRENCY";
@@ -80,10 +78,19 @@ async function pushLatestPositions(event: ScheduledEvent, _context: Context): Pr
   logger.setCorrelationId(event.id);
   // The scheduled time, not the clock: a repeated event makes the same frames.
   const scheduled = Date.parse(event.time);
-  return runTick(Number.isNaN(scheduled) ? new Date() : new Date(scheduled));
+  let summary: TickSummary | undefined;
+  try {
+    summary = await runTick(Number.isNaN(scheduled) ? new Date() : new Date(scheduled));
+    return summary;
+  } finally {
+    // A failed tick counts too, so every invocation publishes.
+    metrics.addMetric("PositionsPushed", MetricUnit.Count, summary?.delivered ?? 0);
+    metrics.addMetric("PositionPushFailures", MetricUnit.Count, summary?.failed ?? 0);
+    metrics.addMetric("PushTickFailures", MetricUnit.Count, summary ? 0 : 1);
+  }
 }
 
-export const handler = middy(pushLatestPositions).use(injectLambdaContext(logger, { resetKeys: true }));
+export const handler = instrument(pushLatestPositions);
 
 function concurrency(): number {
   const given = Number(process.env[concurrencyVariable]);

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { FullBatchFailureError } from "@aws-lambda-powertools/batch";
 import type { SQSBatchResponse } from "aws-lambda";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createMessageHistory } from "@haul/core/notification/message-history";
 import { closeSearchClient, getSearchClient } from "@haul/core/search/search-client";
 import { tableNameVariable, tables } from "../../src/declarations.js";
@@ -107,7 +107,8 @@ describe("the driver-notification consumer", () => {
 
     const response = await consume(copies);
     const failed = response.batchItemFailures.map((failure) => failure.itemIdentifier);
-    // Processed in parallel: the second either met the first's INPROGRESS record (and failed) or its COMPLETED one.
+    // Records are processed one after another (so each logs under its own correlation id): the second meets
+    // the first's COMPLETED record. Were they parallel, it could meet INPROGRESS and fail, to be retried.
     expect(failed.length).toBeLessThanOrEqual(1);
     for (const id of failed) {
       const copy = copies.find((record) => record.messageId === id)!;
@@ -176,7 +177,7 @@ describe("customer status frames", () => {
       ["reservation-confirmed", "CONFIRMED", "2026-11-20T10:00:00.000Z"],
       ["reservation-picked-up", "IN_TRANSIT", "2026-12-01T07:40:00.000Z"],
       ["reservation-delivered", "COMPLETED", "2026-12-01T11:05:00.000Z"],
-    ].map(([type, status, occurredAt]) => ({ type: "reservation-status", eventId: `${reservationId}:${type}`, reservationId, status, occurredAt }));
+    ].map(([type, status, occurredAt]) => ({ type: "reservation-status", eventId: `${reservationId}:${type}`, reservationId, status, occurredAt, correlationId: "test-correlation" }));
     expect(phone.frames).toEqual(expected);
     expect(laptop.frames).toEqual(expected);
     // The driver hears only of the job (not of their own pickup and delivery); nobody else hears anything.
@@ -218,5 +219,64 @@ describe("customer status frames", () => {
     expect(await consume([sqsRecord(snsEnvelope(pickedUp))])).toEqual({ batchItemFailures: [] });
     await settle();
     expect(customer.frames.map((frame) => frame.eventId)).toEqual([pickedUp.eventId]);
+  });
+});
+
+type Line = Record<string, unknown> & { message: string };
+
+/** The lines `work` logs: with POWERTOOLS_DEV, Powertools writes JSON through the global console. */
+async function captureLines(work: () => Promise<unknown>): Promise<{ lines: Line[]; other: string[] }> {
+  const lines: Line[] = [];
+  const other: string[] = [];
+  const record = (...args: unknown[]) => {
+    const text = args.map(String).join(" ");
+    try {
+      lines.push(JSON.parse(text) as Line);
+    } catch {
+      other.push(text);
+    }
+  };
+  const spies = (["debug", "info", "warn", "error", "log"] as const).map((method) => vi.spyOn(console, method).mockImplementation(record));
+  try {
+    await work();
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+  return { lines, other };
+}
+
+describe("correlation", () => {
+  it("logs each record under its own correlation id, and a poison message under none", async () => {
+    const driverId = randomUUID();
+    const app = await environment.connect(driverId);
+    const [first, second] = [driverNotification({ driverId }), driverNotification({ driverId, type: "reservation-cancelled" })];
+    const records = [sqsRecord(snsEnvelope(first, "corr-first")), sqsRecord("not JSON"), sqsRecord(snsEnvelope(second, "corr-second"))];
+
+    const { lines, other } = await captureLines(async () => {
+      const response = await consume(records);
+      expect(response.batchItemFailures.map((failure) => failure.itemIdentifier)).toEqual([records[1]!.messageId]);
+    });
+
+    const about = (messageId: string) => lines.filter((line) => line.messageId === messageId);
+    expect(about(records[0]!.messageId).map((line) => line.correlation_id)).toEqual(["corr-first"]);
+    expect(about(records[2]!.messageId).map((line) => line.correlation_id)).toEqual(["corr-second"]);
+    expect(about(records[1]!.messageId)).toEqual([expect.not.objectContaining({ correlation_id: expect.anything() })]);
+    // Every line names the service and request; the metrics publish without a warning.
+    for (const line of lines) expect(line).toMatchObject({ service: expect.any(String), function_request_id: expect.any(String) });
+    expect(other).toEqual([]);
+
+    await eventually(() => app.frames.length === 2);
+    const correlationOf = new Map(app.frames.map((frame) => [frame.message.eventId, frame.correlationId]));
+    expect(correlationOf).toEqual(new Map([[first.eventId, "corr-first"], [second.eventId, "corr-second"]]));
+  });
+
+  it("puts the causing request's correlation id on the customer's status frame", async () => {
+    const customerId = randomUUID();
+    const customer = await environment.connect(customerId, "customer");
+    const delivered = driverNotification({ driverId: randomUUID(), customerId, type: "reservation-delivered" });
+    expect(await consume([sqsRecord(snsEnvelope(delivered, "corr-delivery"))])).toEqual({ batchItemFailures: [] });
+    await eventually(() => customer.frames.length === 1);
+    expect(customer.frames[0]).toMatchObject({ type: "reservation-status", eventId: delivered.eventId, correlationId: "corr-delivery" });
+    await settle();
   });
 });

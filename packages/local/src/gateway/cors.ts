@@ -6,7 +6,10 @@
  * integration set. https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-cors.html
  */
 
-/** The shape of `cors` in packages/functions/src/declarations.ts. */
+/**
+ * `cors` of packages/functions/src/declarations.ts with the origins added: the local cloud passes
+ * the web app's two exact origins (packages/local/src/main.ts).
+ */
 export interface CorsConfiguration {
   readonly allowOrigins: readonly string[];
   readonly allowMethods?: readonly string[];

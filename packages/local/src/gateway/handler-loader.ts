@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { runInInitContext } from "../logs/log-capture.js";
 
 export type LambdaHandler = (event: unknown, context: unknown, callback: (error?: unknown, result?: unknown) => void) => unknown;
 
@@ -43,7 +44,7 @@ export function createHandlerLoader(root: string): (handler: string) => Promise<
 
 async function importHandler(handler: string, root: string): Promise<LambdaHandler> {
   const { file, exportName } = locateHandler(handler, root);
-  const module = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const module = (await runInInitContext(() => import(pathToFileURL(file).href))) as Record<string, unknown>;
   const exported = module[exportName];
   if (typeof exported !== "function") throw new Error(`${file} has no exported function "${exportName}"`);
   return exported as LambdaHandler;

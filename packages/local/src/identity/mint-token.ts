@@ -15,6 +15,8 @@ export interface MintTokenOptions {
   readonly expiresIn?: string | number;
   readonly audience?: string;
   readonly email?: string;
+  /** The person's name, as Cognito's `name` attribute. */
+  readonly name?: string;
   /** Default: the local issuer at its fixed address. */
   readonly issuer?: string;
   /** Default: the key under `.haul/identity` (created if missing). */
@@ -40,6 +42,7 @@ export async function mintToken(options: MintTokenOptions): Promise<string> {
     token_use: "id",
   };
   if (options.email !== undefined) claims.email = options.email;
+  if (options.name !== undefined) claims.name = options.name;
 
   return new SignJWT(claims)
     .setProtectedHeader({ alg: signingAlgorithm, kid: key.kid, typ: "JWT" })

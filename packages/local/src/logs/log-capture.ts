@@ -10,6 +10,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { format } from "node:util";
+import { InvokeStore } from "@aws/lambda-invoke-store";
 import type { Context } from "aws-lambda";
 import { runAsService } from "@haul/functions/shared/invocation-service";
 
@@ -30,6 +31,27 @@ interface Invocation {
   readonly logGroup: string;
   readonly logStream: string;
 }
+
+/**
+ * Lambda's per-invocation store, as a runtime running several invocations at once has it (Lambda
+ * Managed Instances: AWS_LAMBDA_MAX_CONCURRENCY set, `globalThis.awslambda.InvokeStore`). Powertools
+ * Logger and Metrics then keep each invocation's Lambda context, correlation id and metrics there,
+ * so concurrent functions in this one process never write each other's keys.
+ */
+const invokeStore = InvokeStore.getInstanceAsync(true);
+const requestIdKey = Symbol.for("_AWS_LAMBDA_REQUEST_ID");
+
+/**
+ * Runs a function's init phase (importing its module) in a context of its own, as the runtime does:
+ * Powertools' clients built at import time (Metrics' default dimensions) write to the store.
+ */
+export async function runInInitContext<T>(init: () => Promise<T>): Promise<T> {
+  const store = await invokeStore;
+  return store.run({}, init);
+}
+
+/** The variable that makes Powertools use the store; the local cloud sets it where handlers run. */
+export const maxConcurrencyVariable = "AWS_LAMBDA_MAX_CONCURRENCY";
 
 const rank: Readonly<Record<TerminalLevel, number>> = { DEBUG: 0, INFO: 1, WARN: 2, ERROR: 3, OFF: 4 };
 const invocations = new AsyncLocalStorage<Invocation>();
@@ -71,7 +93,8 @@ export async function runWithFunctionLogs<T>(context: Context, service: string, 
   emit(invocation, platformRecord("platform.start", { requestId: context.awsRequestId, version: context.functionVersion }));
   let status = "success";
   try {
-    return await invocations.run(invocation, () => runAsService(service, invoke));
+    const store = await invokeStore;
+    return await store.run({ [requestIdKey]: context.awsRequestId }, () => invocations.run(invocation, () => runAsService(service, invoke)));
   } catch (error) {
     // The gateways' timeout says it plainly; a workflow task's carries it in Step Functions' cause.
     const timeout = /Task timed out after [\d.]+ seconds/.exec(error instanceof Error ? error.message : String(error));

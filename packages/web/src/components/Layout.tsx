@@ -2,6 +2,7 @@
 import { NavLink, Outlet } from "react-router-dom";
 import { useHaul, useSession } from "../app-context.js";
 import type { Role } from "../auth/session.js";
+import { DriverInboxProvider, UnreadBadge } from "../pages/driver/inbox-state.js";
 
 export const navigation: Readonly<Record<Role, ReadonlyArray<{ readonly to: string; readonly label: string }>>> = {
   customer: [
@@ -25,7 +26,7 @@ export const navigation: Readonly<Record<Role, ReadonlyArray<{ readonly to: stri
 export function Layout() {
   const session = useSession();
   const { signOut, config } = useHaul();
-  return (
+  const frame = (
     <>
       <a className="skip-link" href="#main">
         Skip to content
@@ -36,7 +37,10 @@ export function Layout() {
           <ul>
             {navigation[session.role].map((item) => (
               <li key={item.to}>
-                <NavLink to={item.to}>{item.label}</NavLink>
+                <NavLink to={item.to}>
+                  {item.label}
+                  {session.role === "driver" && item.to === "/driver/inbox" && <> <UnreadBadge /></>}
+                </NavLink>
               </li>
             ))}
           </ul>
@@ -56,4 +60,6 @@ export function Layout() {
       </main>
     </>
   );
+  // Drivers keep one live connection app-wide: the inbox and the badge read it.
+  return session.role === "driver" ? <DriverInboxProvider>{frame}</DriverInboxProvider> : frame;
 }

@@ -38,6 +38,10 @@ export interface HaulMapProps {
   readonly attribution?: string;
 }
 
+// Drawn, not an emoji: browsers without a colour-emoji font (headless Debian chromium) show a box.
+const truckIcon =
+  '<svg width="20" height="14" viewBox="0 0 20 14" fill="currentColor"><rect x="0" y="1" width="12" height="9" rx="1"/><path d="M13 4h3.5l3 3.5V10h-6.5z"/><circle cx="4" cy="11.5" r="2.2"/><circle cx="15.5" cy="11.5" r="2.2"/></svg>';
+
 const landStyle: L.PathOptions = { color: "#8a9a8c", weight: 0.6, fillColor: "#e8efe4", fillOpacity: 1 };
 const borderStyle: L.PathOptions = { color: "#8a9a8c", weight: 0.8, fill: false };
 
@@ -88,7 +92,7 @@ export function HaulMap({ label, markers, trails = [], fitTo, tileUrl, attributi
     for (const marker of markers) {
       const icon = L.divIcon({
         className: `haul-marker haul-marker--${marker.kind}${marker.stale ? " haul-marker--stale" : ""}`,
-        html: `<span aria-hidden="true">${marker.kind === "truck" ? "🚚" : marker.kind === "pickup" ? "A" : "B"}</span>`,
+        html: `<span aria-hidden="true">${marker.kind === "truck" ? truckIcon : marker.kind === "pickup" ? "A" : "B"}</span>`,
         iconSize: [30, 30],
         iconAnchor: [15, 15],
       });
