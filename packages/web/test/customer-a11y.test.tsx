@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // axe-core over the customer's pages in their fullest states (errors shown, a live truck); the
 // browser tests check the real pages again, with colours and the map.
-import { act, cleanup, fireEvent, screen } from "@testing-library/react";
+import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import axe from "axe-core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ReservationView } from "../src/pages/customer/api-types.js";
@@ -79,8 +79,14 @@ describe("the customer's pages under axe-core", () => {
     renderPage(<ReservationPage />, "/customer/reservations/:id", `/customer/reservations/${id}`, fetchImpl);
     await screen.findByTestId("reservation-status");
     const recordedAt = new Date(Date.now() - 200_000).toISOString();
-    act(() => FakeSocket.instances[0]!.accept());
-    act(() => FakeSocket.instances[0]!.push({ type: "position", reservationId: id, position: { lat: 52.5, lon: 13.3, recordedAt, receivedAt: recordedAt }, ageSeconds: 200, stale: true }));
+    // The socket opens in an effect after the first render.
+    const socket = await waitFor(() => {
+      const opened = FakeSocket.instances[0];
+      if (!opened) throw new Error("no socket opened yet");
+      return opened;
+    });
+    act(() => socket.accept());
+    act(() => socket.push({ type: "position", reservationId: id, position: { lat: 52.5, lon: 13.3, recordedAt, receivedAt: recordedAt }, ageSeconds: 200, stale: true }));
     await screen.findByTestId("position-stale");
     expect(await seriousViolations()).toEqual([]);
   });

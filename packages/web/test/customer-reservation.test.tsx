@@ -62,6 +62,15 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+/** The page opens its socket in an effect, after its first render: wait for it rather than race it. */
+async function openedSocket(): Promise<FakeSocket> {
+  return waitFor(() => {
+    const socket = FakeSocket.instances[0];
+    if (!socket) throw new Error("no socket opened yet");
+    return socket;
+  });
+}
+
 describe("ReservationPage", () => {
   it("shows the status and timeline, and applies a pushed reservation-status frame", async () => {
     const { fetchImpl, requests } = serve(reservation());
@@ -69,7 +78,7 @@ describe("ReservationPage", () => {
     expect((await statusBadge()).textContent).toBe("Confirmed");
     expect(screen.getByText("Confirmed", { selector: "strong" }).closest("li")?.getAttribute("aria-current")).toBe("step");
 
-    const socket = FakeSocket.instances[0]!;
+    const socket = await openedSocket();
     expect(new URL(socket.url).searchParams.get("token")).toBe(customerToken);
     act(() => socket.accept());
     expect(socket.sent).toContainEqual({ action: "subscribe", reservationId: id });
@@ -99,7 +108,7 @@ describe("ReservationPage", () => {
     expect(screen.getByTestId("position-age").textContent).toMatch(/^\d+ s ago$/);
     expect(screen.queryByTestId("position-stale")).toBeNull();
 
-    const socket = FakeSocket.instances[0]!;
+    const socket = await openedSocket();
     act(() => socket.accept());
     const recordedAt = new Date(Date.now() - 5_000).toISOString();
     const frame = { type: "position", reservationId: id, driverId: "d", position: { lat: 52.5, lon: 13.3, recordedAt, receivedAt: recordedAt }, tickAt: new Date().toISOString() };

@@ -54,6 +54,8 @@ export function HaulMap({ label, markers, trails = [], fitTo, tileUrl, attributi
     if (!element.current) return;
     const created = L.map(element.current, { worldCopyJump: true, zoomSnap: 0.5, attributionControl: Boolean(attribution) }).setView([50, 10], 4);
     created.getContainer().style.background = "#b9d3e6";
+    // Country shapes alone say little at a city's scale: the scale bar tells distances.
+    L.control.scale({ position: "bottomleft" }).addTo(created);
     map.current = created;
     overlay.current = L.layerGroup().addTo(created);
     let base: L.LayerGroup | undefined;

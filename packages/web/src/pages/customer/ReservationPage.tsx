@@ -209,17 +209,11 @@ export default function ReservationPage() {
     return list;
   }, [view, truck, stale]);
   const trails = useMemo<MapTrail[]>(() => [{ id: "trail", points: trail.map((point): LatLon => [point.lat, point.lon]) }], [trail]);
-  const fitTo = useMemo<LatLon[]>(() => {
-    if (!view) return [];
-    const points: LatLon[] = [[view.pickup.lat, view.pickup.lon], [view.dropoff.lat, view.dropoff.lon]];
-    if (trail.length > 0) {
-      // The trail's corners bound it as well as all its points do.
-      const lats = trail.map((point) => point.lat);
-      const lons = trail.map((point) => point.lon);
-      points.push([Math.min(...lats), Math.min(...lons)], [Math.max(...lats), Math.max(...lons)]);
-    }
-    return points;
-  }, [view, trail]);
+  // The route's two ends: the view fits them once, and a growing trail never undoes the customer's pan and zoom.
+  const fitTo = useMemo<LatLon[]>(
+    () => (view ? [[view.pickup.lat, view.pickup.lon], [view.dropoff.lat, view.dropoff.lon]] : []),
+    [view],
+  );
 
   const doCancel = async () => {
     setCancel({ busy: true });
