@@ -66,6 +66,8 @@ import { startFirehose, type FirehoseOptions, type RunningFirehose } from "./fir
 import { startKinesalite } from "./kinesis/kinesalite-server.js";
 import { maxConcurrencyVariable, terminalLevelFromEnv, type TerminalLevel } from "./logs/log-capture.js";
 import { startLocalLogs, type LocalLogs } from "./logs/local-logs.js";
+import { applyIndexFamilies } from "@haul/core/search/index-families";
+import { getSearchClient } from "@haul/core/search/search-client";
 import { connectToSearchNode } from "./opensearch/search-node.js";
 import { flattenOutputs, writeOutputs, type StackOutputs } from "./outputs.js";
 import { startScheduler, type RunningScheduler } from "./scheduler/scheduler.js";
@@ -219,6 +221,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     const searchNode = await connectToSearchNode();
     started.push({ service: "opensearch", standsInFor: `OpenSearch Service domain (a real node, ${searchNode.status})`, url: searchNode.url, stop: searchNode.stop });
+    // What the Search stack's deploy does in AWS: the index families' templates before anything writes,
+    // so no index (a day's api-logs, driver-positions) is ever created without its mapping.
+    await applyIndexFamilies(getSearchClient(), { directory: path.join(repoRoot, "search", "index-families") });
 
     // Before anything invokes a function: from here on every handler's output goes to its log group.
     const logs = startLocalLogs({
