@@ -30,6 +30,8 @@ export default defineConfig({
       SST_TELEMETRY_DISABLED: "1",
       AWS_REGION: process.env.AWS_REGION ?? "us-east-1",
       POWERTOOLS_DEV: "true",
+      // scripts/test.sh builds the web app first; the synth tests' StaticSite uploads that build.
+      HAUL_WEB_PREBUILT: "1",
       // Node 20 is the documented local runtime; the SDK's notice about 2027 only buries test output.
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     },

@@ -9,5 +9,5 @@ web=packages/web
 if [ ! -f "$web/dist/index.html" ] ||
   [ -n "$(find "$web/src" "$web/public" "$web/index.html" "$web/vite.config.ts" "$web/package.json" -newer "$web/dist/index.html" -print -quit 2>/dev/null)" ]; then
   echo "==> npm run build -w @haul/web (the web app's sources changed)"
-  npm run build -w @haul/web --silent
+  npm run build -w @haul/web --silent -- --logLevel error
 fi

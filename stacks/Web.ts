@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { NagSuppressions } from "cdk-nag";
 import { StaticSite, type StackContext } from "sst/constructs";
 import { suppressSstInternalFindings } from "./nag-suppressions.js";
@@ -12,8 +13,9 @@ import { suppressSstInternalFindings } from "./nag-suppressions.js";
 export function Web({ stack }: StackContext) {
   const site = new StaticSite(stack, "Site", {
     path: "packages/web",
-    // Errors only: every synthesis builds it (tests too), and a passing build has nothing to say.
-    buildCommand: "npm run build --silent -- --logLevel error",
+    // Errors only: a passing build has nothing to say. The synth tests take the build that
+    // scripts/test.sh made (HAUL_WEB_PREBUILT), instead of building it again in every synthesis.
+    ...(process.env.HAUL_WEB_PREBUILT && existsSync("packages/web/dist/index.html") ? {} : { buildCommand: "npm run build --silent -- --logLevel error" }),
     buildOutput: "dist",
     errorPage: "redirect_to_index_page",
     // A site deploy must not delete config.json, which the WebConfig stack owns; hashed assets of

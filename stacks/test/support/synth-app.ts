@@ -100,7 +100,8 @@ export function synthesizeBeforeAll<const Stacks extends Record<string, StackFun
   beforeAll(async () => {
     synthesized = await synthesizeApp({ stage: "test" });
     for (const [name, stack] of Object.entries(stacks)) templates.set(name, synthesized.template(stack));
-  }, 180_000);
+    // Bundling every function takes minutes on a busy 2-core machine.
+  }, 300_000);
   const ready = (): SynthesizedApp => {
     if (!synthesized) throw new Error("The app is synthesized in beforeAll: read it inside tests");
     return synthesized;
