@@ -7,7 +7,13 @@
 #   scripts/local-services.sh stop     stop what this script started (replica, primary, redis)
 #   scripts/local-services.sh status   one line per service; exit 3 if a managed service is down
 #                                      (--quiet: the exit code only)
+#   scripts/local-services.sh kill <primary|replica|redis|opensearch>
+#                                      SIGKILL one server (fault injection; only with HAUL_SERVICES_DIR);
+#                                      start brings it back
 #
+# A second, isolated set (the fault scripts use one): HAUL_SERVICES_DIR (instead of .haul) and
+# HAUL_MYSQL_PRIMARY_PORT, HAUL_MYSQL_REPLICA_PORT, HAUL_REDIS_PORT, HAUL_OPENSEARCH_PORT (defaults
+# 3306, 3307, 6379, 9200; the OpenSearch runner takes no HTTP port above 9299).
 # HAUL_MYSQL_URL set  => MariaDB is the user's own server: neither local MariaDB is touched.
 # HAUL_REDIS_URL set  => Redis is the user's own server: local Redis is not touched.
 # HAUL_OPENSEARCH_URL set => OpenSearch is the user's own: the local node is not touched.
@@ -18,7 +24,7 @@ set -euo pipefail
 PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 SCRIPT_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 REPO_ROOT=$(cd -- "$SCRIPT_DIR/.." && pwd -P)
-HAUL_DIR="$REPO_ROOT/.haul"
+HAUL_DIR="${HAUL_SERVICES_DIR:-$REPO_ROOT/.haul}"
 LOG_DIR="$HAUL_DIR/logs"
 MYSQL_DIR="$HAUL_DIR/mysql"
 REDIS_DIR="$HAUL_DIR/redis"
@@ -29,9 +35,9 @@ if (( ${#RUN_DIR} > 80 )); then
 fi
 
 HOST=127.0.0.1
-PRIMARY_PORT=3306
-REPLICA_PORT=3307
-REDIS_PORT=6379
+PRIMARY_PORT=${HAUL_MYSQL_PRIMARY_PORT:-3306}
+REPLICA_PORT=${HAUL_MYSQL_REPLICA_PORT:-3307}
+REDIS_PORT=${HAUL_REDIS_PORT:-6379}
 TIMEOUT=${HAUL_SERVICES_TIMEOUT:-60}
 REPL_USER=haul_repl
 REPL_PASSWORD=haul_repl
@@ -422,16 +428,34 @@ cmd_status() {
   return $(( down ? 3 : 0 ))
 }
 
-usage() { printf 'usage: %s start | stop | status [--quiet]\n' "$(basename "$0")" >&2; return 2; }
+# Fault injection: no clean shutdown. Only an isolated set, never the shared servers of the default one.
+cmd_kill() {
+  [[ -n "${HAUL_SERVICES_DIR:-}" ]] || die "kill works only on an isolated set (HAUL_SERVICES_DIR)"
+  local pidfile
+  case "$1" in
+    primary|replica) pidfile=$(pidfile_of "$1") ;;
+    redis) pidfile=$REDIS_PIDFILE ;;
+    opensearch) pidfile=$OPENSEARCH_PIDFILE ;;
+    *) usage; return ;;
+  esac
+  local pid; pid=$(cat "$pidfile" 2>/dev/null || true)
+  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null || { line "$1" "not running"; return 0; }
+  while kill -0 "$pid" 2>/dev/null && [[ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]]; do sleep 0.05; done
+  rm -f "$pidfile"
+  line "$1" "killed (pid $pid)"
+}
+
+usage() { printf 'usage: %s start | stop | status [--quiet] | kill <primary|replica|redis|opensearch>\n' "$(basename "$0")" >&2; return 2; }
 
 main() {
   local cmd=${1:-} quiet=0
   case "$cmd" in
     start|stop) (( $# == 1 )) || { usage; return; } ;;
+    kill) (( $# == 2 )) || { usage; return; } ;;
     status)
       [[ "${2:-}" == --quiet ]] && quiet=1
       (( $# == 1 + quiet )) || { usage; return; } ;;
-    -h|--help|help) sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
+    -h|--help|help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; return 0 ;;
     *) usage; return ;;
   esac
   mkdir -p "$LOG_DIR" "$RUN_DIR" "$MYSQL_DIR"
@@ -442,7 +466,7 @@ main() {
   fi
   # Start and stop must not interleave.
   take_lock
-  "cmd_$cmd"
+  "cmd_$cmd" "${@:2}"
 }
 
 main "$@"

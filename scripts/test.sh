@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 export SST_TELEMETRY_DISABLED=1
 
 bash scripts/ensure-dependencies.sh
+bash scripts/ensure-fuzzer.sh
 bash scripts/local-services.sh start
 npx tsc --noEmit -p tsconfig.json
 npx tsc --noEmit -p packages/web/tsconfig.json

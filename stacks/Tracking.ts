@@ -82,7 +82,7 @@ export function Tracking(context: StackContext) {
   });
 
   const access = functionAccess({ network, data: use(Data), search, liveApi: use(LiveApi), positionsStream });
-  const crons = scheduledFunctions.map((declaration: ScheduledFunctionDeclaration) => {
+  const crons = scheduledFunctions.filter((declaration) => declaration.service === "tracking").map((declaration: ScheduledFunctionDeclaration) => {
     const props = access.props(declaration.uses);
     const cron = new Cron(stack, declaration.name, {
       schedule: declaration.schedule,

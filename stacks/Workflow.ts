@@ -3,9 +3,9 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { NagSuppressions } from "cdk-nag";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Function as SstFunction, use, type StackContext } from "sst/constructs";
+import { Cron, Function as SstFunction, use, type StackContext } from "sst/constructs";
 import { useProject } from "sst/project.js";
-import { declaredFunctionName, reservationWorkflow, type WorkflowTaskDeclaration } from "../packages/functions/src/declarations.js";
+import { declaredFunctionName, reservationWorkflow, workflowReconciler, type WorkflowTaskDeclaration } from "../packages/functions/src/declarations.js";
 import { Data } from "./Data.js";
 import { functionAccess } from "./function-access.js";
 import { subscribeFunctionLogs } from "./log-subscriptions.js";
@@ -77,10 +77,28 @@ export function Workflow({ stack, app }: StackContext) {
   messaging.topic.cdk.topic.grantPublish(stateMachine);
   trackingSessions.grant(stateMachine, "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem");
 
+  // The reconciler restarts executions that never ran or were lost: StartExecution on the state
+  // machine, DescribeExecution on its executions, and the primary (functionAccess grants no more).
+  const workflowAccess = functionAccess({ network, data, search: use(Search), reservationWorkflow: stateMachine });
+  const reconcilerProps = workflowAccess.props(workflowReconciler.uses);
+  const reconciler = new Cron(stack, workflowReconciler.name, {
+    schedule: workflowReconciler.schedule,
+    job: {
+      function: {
+        ...reconcilerProps,
+        handler: workflowReconciler.handler,
+        timeout: workflowReconciler.timeoutSeconds,
+        environment: { ...powertoolsEnvironment(workflowReconciler.service), ...reconcilerProps.environment },
+      },
+    },
+  });
+  workflowAccess.grant(reconciler.jobFunction, workflowReconciler.uses, declaredFunctionName(workflowReconciler.name, "schedule"));
+  subscribeFunctionLogs([reconciler.jobFunction], use(Observability).refiner);
+
   stack.addOutputs({ ReservationStateMachineArn: stateMachine.stateMachineArn });
 
   suppressSstInternalFindings(stack);
-  suppressFunctionRoleFindings(Object.values(tasks));
+  suppressFunctionRoleFindings([...Object.values(tasks), reconciler.jobFunction]);
   NagSuppressions.addResourceSuppressions(
     stateMachine,
     [
@@ -98,5 +116,5 @@ export function Workflow({ stack, app }: StackContext) {
     true,
   );
 
-  return { stateMachine, tasks, logGroup };
+  return { stateMachine, tasks, logGroup, reconciler };
 }

@@ -1,8 +1,8 @@
-import { CfnRoute } from "aws-cdk-lib/aws-apigatewayv2";
+import { CfnRoute, CfnStage } from "aws-cdk-lib/aws-apigatewayv2";
 import { NagSuppressions } from "cdk-nag";
 import type { IConstruct } from "constructs";
 import { Api, type ApiJwtAuthorizer, type ApiRouteProps, type FunctionProps, type Stack } from "sst/constructs";
-import { cors, type HttpApiDeclaration, type RouteDeclaration } from "../packages/functions/src/declarations.js";
+import { cors, routeThrottle, throttle, type HttpApiDeclaration, type RouteDeclaration } from "../packages/functions/src/declarations.js";
 import type { LogRetention } from "./stage-profile.js";
 
 const jwtAuthorizer = "jwt";
@@ -23,8 +23,9 @@ export interface DeclaredHttpApiOptions {
 
 /**
  * An SST HTTP API built from its declaration: one function route per declared route, the JWT
- * authorizer unless a route is declared `none`, and the declared CORS for the given origins. The local gateway reads the
- * same declaration, so the two expose the same routes.
+ * authorizer unless a route is declared `none`, the declared CORS for the given origins, and the
+ * declared throttling: the stage default and one route setting per route. The local gateway reads the
+ * same declaration, so the two expose the same routes and limits.
  */
 export function createDeclaredHttpApi(stack: Stack, declaration: HttpApiDeclaration, options: DeclaredHttpApiOptions): DeclaredHttpApi {
   const routes: Record<string, ApiRouteProps<AuthorizerKey>> = {};
@@ -35,14 +36,18 @@ export function createDeclaredHttpApi(stack: Stack, declaration: HttpApiDeclarat
     };
   }
 
-  return new Api<Record<AuthorizerKey, ApiJwtAuthorizer>>(stack, declaration.name, {
+  const api = new Api<Record<AuthorizerKey, ApiJwtAuthorizer>>(stack, declaration.name, {
     authorizers: {
       [jwtAuthorizer]: {
         type: "jwt",
         jwt: { issuer: options.jwt.issuer, audience: [...options.jwt.audience] },
       },
     },
-    defaults: { authorizer: jwtAuthorizer, function: options.functionDefaults },
+    defaults: {
+      authorizer: jwtAuthorizer,
+      function: options.functionDefaults,
+      throttle: { burst: throttle.httpRouteDefault.burstLimit, rate: throttle.httpRouteDefault.rateLimit },
+    },
     cors: {
       allowOrigins: allowedOrigins(options.allowOrigins),
       allowMethods: [...cors.allowMethods],
@@ -53,6 +58,25 @@ export function createDeclaredHttpApi(stack: Stack, declaration: HttpApiDeclarat
     accessLog: { retention: options.accessLogRetention },
     routes,
   });
+  throttleEveryRoute(api, declaration);
+  return api;
+}
+
+/**
+ * One route setting per declared route, so each route's limits are explicit in the template.
+ * CloudFormation refuses a route setting for a route it has not created yet: the stage waits for them.
+ */
+function throttleEveryRoute(api: DeclaredHttpApi, declaration: HttpApiDeclaration): void {
+  const stage = api.cdk.httpApi.defaultStage?.node.defaultChild;
+  if (!(stage instanceof CfnStage)) throw new Error(`${declaration.name} has no default stage to throttle`);
+  // A JSON map in CloudFormation, passed through as written: hence CloudFormation's own key names.
+  stage.routeSettings = Object.fromEntries(
+    Object.keys(declaration.routes).map((routeKey) => {
+      const limits = routeThrottle(declaration.name, routeKey);
+      return [routeKey, { ThrottlingBurstLimit: limits.burstLimit, ThrottlingRateLimit: limits.rateLimit }];
+    }),
+  );
+  for (const route of api.node.findAll().filter((child) => child instanceof CfnRoute)) stage.addDependency(route);
 }
 
 /** Exact origins only: "*" would let any site call the APIs with a user's token in hand. */

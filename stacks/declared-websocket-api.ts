@@ -4,7 +4,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import { NagSuppressions } from "cdk-nag";
 import { Construct, type IConstruct } from "constructs";
 import { WebSocketApi, type Function as SstFunction, type FunctionProps, type WebSocketApiProps } from "sst/constructs";
-import type { WebSocketApiDeclaration, WebSocketRouteDeclaration } from "../packages/functions/src/declarations.js";
+import { throttle, type WebSocketApiDeclaration, type WebSocketRouteDeclaration } from "../packages/functions/src/declarations.js";
 import type { LogRetention } from "./stage-profile.js";
 
 /** The one action of API Gateway's management API (PostToConnection, GetConnection, DeleteConnection). */
@@ -83,6 +83,7 @@ export interface DeclaredWebSocketApi {
  * - access logs with SST's WebSocket fields (request and connection ids, route, status, caller
  *   IP and user agent; never the query string, which carries the token, nor headers or bodies),
  *   and execution logging and data tracing OFF, since those would log the upgrade request;
+ * - the declared stage throttle (`throttle.webSocketStage`);
  * - no function granted anything by the construct itself (see WebSocketApiWithoutBlanketGrants).
  */
 export function createDeclaredWebSocketApi(stack: Stack, declaration: WebSocketApiDeclaration, options: DeclaredWebSocketApiOptions): DeclaredWebSocketApi {
@@ -111,6 +112,9 @@ export function createDeclaredWebSocketApi(stack: Stack, declaration: WebSocketA
   // Execution logs at INFO would hold the `$connect` request; data tracing, whole messages.
   stage.addPropertyOverride("DefaultRouteSettings.LoggingLevel", "OFF");
   stage.addPropertyOverride("DefaultRouteSettings.DataTraceEnabled", false);
+  // The declared stage throttle, as the local gateway applies it.
+  stage.addPropertyOverride("DefaultRouteSettings.ThrottlingBurstLimit", throttle.webSocketStage.burstLimit);
+  stage.addPropertyOverride("DefaultRouteSettings.ThrottlingRateLimit", throttle.webSocketStage.rateLimit);
 
   const functions = Object.fromEntries(
     Object.keys(declaration.routes).map((routeKey) => {

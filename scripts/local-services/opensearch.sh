@@ -7,7 +7,7 @@
 # HAUL_OPENSEARCH_URL set   => your own OpenSearch: no local node is started or stopped.
 # HAUL_OPENSEARCH_HEAP      => JVM heap of the local node (default 512m; e.g. 1g).
 
-OPENSEARCH_PORT=9200
+OPENSEARCH_PORT=${HAUL_OPENSEARCH_PORT:-9200}
 OPENSEARCH_USER=haul-opensearch
 OPENSEARCH_CLUSTER=haul-local
 OPENSEARCH_HEAP=${HAUL_OPENSEARCH_HEAP:-512m}

@@ -16,6 +16,7 @@ import {
   reservationWorkflow,
   tableNameVariable,
   tables,
+  workflowReconciler,
   type FunctionUse,
   type HttpApiDeclaration,
   type RouteDeclaration,
@@ -636,9 +637,32 @@ describe("Workflow", () => {
     expectAccessAsDeclared(synthesized.workflow, task.handler, task.uses);
   });
 
-  test("has no function but its declared tasks (and SST's own)", () => {
+  test("has no function but its declared tasks and the reconciler (and SST's own)", () => {
     const haulFunctions = resourcesOfType(synthesized.workflow, "AWS::Lambda::Function").filter(([, fn]) => String(fn.Properties?.Handler).startsWith("packages/"));
-    expect(haulFunctions.map(([, fn]) => fn.Properties?.Handler).sort()).toEqual(taskEntries.map(([, task]) => task.handler).sort());
+    expect(haulFunctions.map(([, fn]) => fn.Properties?.Handler).sort()).toEqual([...taskEntries.map(([, task]) => task.handler), workflowReconciler.handler].sort());
+  });
+
+  test("runs the reconciler on its schedule, allowed to start and describe the workflow's executions and to use the primary, nothing more", () => {
+    const [stateMachineId] = stateMachine();
+    const [fnId, fn] = functionByHandler(synthesized.workflow, workflowReconciler.handler);
+    expect(fn.Properties?.Timeout).toBe(workflowReconciler.timeoutSeconds);
+    expect(fn.Properties?.Environment.Variables.HAUL_RESERVATION_STATE_MACHINE_ARN).toEqual({ Ref: stateMachineId });
+    const rules = resourcesOfType(synthesized.workflow, "AWS::Events::Rule").filter(([, rule]) =>
+      (rule.Properties?.Targets as Array<{ Arn: unknown }>).some((target) => referencedLogicalId(target.Arn) === fnId),
+    );
+    expect(rules.map(([, rule]) => rule.Properties)).toMatchObject([{ ScheduleExpression: workflowReconciler.schedule, State: "ENABLED" }]);
+    expect(mentions(fn.Properties?.VpcConfig?.SecurityGroupIds, "FunctionSecurityGroup")).toBe(true);
+
+    const statements = rolePolicyStatements(synthesized.workflow, referencedLogicalId(fn.Properties?.Role)!);
+    const actions = statements.flatMap((statement) => [statement.Action].flat()).filter((action) => !action.startsWith("xray:"));
+    expect(actions.sort()).toEqual(
+      ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "states:DescribeExecution", "states:GetExecutionHistory", "states:ListExecutions", "states:StartExecution"].sort(),
+    );
+    expect(statements).toContainEqual({ Effect: "Allow", Action: "states:StartExecution", Resource: { Ref: stateMachineId } });
+    expect(statements).toContainEqual({ Effect: "Allow", Action: "states:ListExecutions", Resource: { Ref: stateMachineId } });
+    const executions = statements.find((statement) => [statement.Action].flat().includes("states:DescribeExecution"))!;
+    expect(mentions(executions.Resource, `:execution:`)).toBe(true);
+    expect(mentions(executions.Resource, `${reservationWorkflow.name}`)).toBe(true);
   });
 
   test("outputs the state machine's ARN", () => {

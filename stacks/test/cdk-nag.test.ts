@@ -10,7 +10,7 @@ let synthesized: SynthesizedApp;
 
 beforeAll(async () => {
   synthesized = await synthesizeApp({ stage: "test", nagChecks: true });
-}, 180_000);
+}, 300_000);
 
 test("leaves no AwsSolutions error unsuppressed", () => {
   const errors = nagFindings(synthesized.assembly, "error").map((finding) => `${finding.path}: ${finding.message}`);

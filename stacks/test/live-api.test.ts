@@ -208,7 +208,8 @@ describe("LiveApi: the WebSocket API", () => {
     // Nothing of the request itself: no query string (the token), headers, body or path.
     for (const variable of Object.values(accessLogFields(format))) expect(variable).toMatch(/^\$context\.[A-Za-z.]+$/);
     expect(format).not.toMatch(/querystring|\$request|\$input|header|path|authorizer/i);
-    expect(properties.DefaultRouteSettings).toEqual({ LoggingLevel: "OFF", DataTraceEnabled: false });
+    // Besides the declared stage throttle (checked in throttling.test.ts), logging settings only.
+    expect(properties.DefaultRouteSettings).toEqual({ LoggingLevel: "OFF", DataTraceEnabled: false, ThrottlingBurstLimit: expect.any(Number), ThrottlingRateLimit: expect.any(Number) });
   });
 
   test("outputs LiveApiUrl (wss://) and LiveApiCallbackUrl (https://) of its stage, as the local cloud does", () => {

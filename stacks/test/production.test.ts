@@ -20,7 +20,7 @@ let data: Template;
 beforeAll(async () => {
   synthesized = await synthesizeApp({ stage: "production", nagChecks: true });
   data = synthesized.template(Data);
-}, 180_000);
+}, 300_000);
 
 describe("production retains its data", () => {
   test("every resource of every stack (but SST's binding parameters) is retained on removal and on replacement", () => {

@@ -70,7 +70,7 @@ let synthesized: SynthesizedApp;
 // Synthesis (bundling every function) takes longer than one test's timeout on a busy machine.
 beforeAll(async () => {
   synthesized = await synthesizeApp({ stage: synthesizedStage });
-}, 180_000);
+}, 300_000);
 
 /** The template of the stack SST names `<stage>-haul-<name>`. */
 const templateOfStack = (name: string) => Template.fromJSON(synthesized.assembly.getStackByName(synthesized.app.logicalPrefixedName(name)).template);
@@ -94,6 +94,7 @@ it("covers every kind of declaration there is", () => {
     logRefinement: "log refinement",
     scheduledFunctions: "scheduled functions",
     latestPositionsPush: "scheduled functions (in scheduledFunctions)",
+    workflowReconciler: "scheduled functions (in scheduledFunctions)",
     driverPositions: "the driver-positions pipeline",
     cors: "HTTP APIs (each local gateway is started with it and the site's origins; stacks/test/app.test.ts and web.test.ts check the cloud's)",
     webSocketApis: "WebSocket APIs",
@@ -103,11 +104,12 @@ it("covers every kind of declaration there is", () => {
     driverNotifications: "queue consumers (the queue they read)",
     driverNotificationsConsumer: "queue consumers",
     correlationIdHeader: "not infrastructure: a header name handlers and gateways share",
+    throttle: "throttling (stacks/test/throttling.test.ts checks the stages, packages/local/test/throttle.test.ts the local gateways)",
   };
   const values = Object.entries(declarations).filter(([, value]) => typeof value !== "function").map(([name]) => name);
   expect(values.sort()).toEqual(Object.keys(checkedBelow).sort());
   expect(httpApis).toEqual(expect.arrayContaining([declarations.reservationApi, declarations.queryApi, declarations.notificationApi, declarations.trackingApi, declarations.observabilityApi]));
-  expect(scheduledFunctions).toEqual([declarations.latestPositionsPush]);
+  expect(scheduledFunctions).toEqual([declarations.latestPositionsPush, declarations.workflowReconciler]);
   expect(webSocketApis).toEqual([declarations.liveApi]);
 });
 
@@ -116,7 +118,7 @@ describe("HTTP APIs", () => {
 
   beforeAll(async () => {
     synthesizedRoutes = await synthesizedHttpApiRouteKeys();
-  }, 180_000);
+  }, 300_000);
 
   it.each(httpApis.map((api) => [api.name, api] as const))("%s exposes the same routes in both", async (_name, api) => {
     const gateway = await startHttpApiGateway({

@@ -199,7 +199,7 @@ describe("Tracking: the Firehose delivery stream", () => {
 });
 
 describe("Tracking: the one-minute push", () => {
-  test.each(scheduledFunctions.map((scheduled) => [scheduled.name, scheduled] as const))("runs %s on its schedule", (_name, scheduled) => {
+  test.each(scheduledFunctions.filter((scheduled) => scheduled.service === "tracking").map((scheduled) => [scheduled.name, scheduled] as const))("runs %s on its schedule", (_name, scheduled) => {
     const [fnId, fn] = functionByHandler(synthesized.tracking, scheduled.handler);
     expect(fn.Properties?.Timeout).toBe(scheduled.timeoutSeconds);
     const rules = resourcesOfType(synthesized.tracking, "AWS::Events::Rule").filter(([, rule]) =>

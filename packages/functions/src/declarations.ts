@@ -393,7 +393,23 @@ export const latestPositionsPush = {
   search: positionsRead,
 } as const satisfies ScheduledFunctionDeclaration;
 
-export const scheduledFunctions: readonly ScheduledFunctionDeclaration[] = [latestPositionsPush];
+/**
+ * The reconciler: every minute, restarts the workflow executions of reservations left unsettled for
+ * over a minute (packages/core/src/reservation/reconciler.ts). Locally the same rate, so a local cloud
+ * restarted mid-workflow ends its accepted reservations within about two minutes.
+ */
+export const workflowReconciler = {
+  name: "ReconcileWorkflows",
+  service: "reservation",
+  handler: "packages/functions/src/reservation/reconcile-workflows.handler",
+  summary: "Restarts the reservation workflow executions that never ran or were lost, so no accepted reservation is stranded",
+  schedule: "rate(1 minute)",
+  timeoutSeconds: 50,
+  // StartExecution (reservationWorkflow) and DescribeExecution (workflowHistory).
+  uses: ["primary", "reservationWorkflow", "workflowHistory"],
+} as const satisfies ScheduledFunctionDeclaration;
+
+export const scheduledFunctions: readonly ScheduledFunctionDeclaration[] = [latestPositionsPush, workflowReconciler];
 
 export const tables = {
   /**
@@ -695,3 +711,38 @@ export const cors = {
 
 /** The header a correlation id travels in, onward and back. */
 export const correlationIdHeader = "x-correlation-id";
+
+/** One API Gateway throttle: a token bucket refilled at `rateLimit` requests a second, holding at most `burstLimit`. */
+export interface ThrottleLimits {
+  readonly burstLimit: number;
+  readonly rateLimit: number;
+}
+
+/**
+ * Throttling of every API, applied by the stacks (stage default route settings and one route
+ * setting per declared route) and by the local gateways, which answer 429 `{"message":"Too Many
+ * Requests"}` over it as API Gateway does. Each route has a bucket of its own, so one hot route
+ * cannot starve the others; every limit is above what the README's benchmarks offer (300 query
+ * reads/s, about 270 reservations/s, 600 WebSocket connects/s with their subscriptions), so they
+ * measure the services, not the throttle.
+ */
+export const throttle = {
+  /** Every HTTP API route without limits of its own below. */
+  httpRouteDefault: { burstLimit: 1000, rateLimit: 500 },
+  /** Routes whose limits differ, by API name and route key. */
+  httpRoutes: {
+    // Each reservation starts an execution: Step Functions' StartExecution quota (bucket 1300, 300/s refill).
+    ReservationApi: { "POST /reservations": { burstLimit: 1300, rateLimit: 300 } },
+    // Every truck in transit posts here.
+    TrackingApi: { "POST /positions": { burstLimit: 2000, rateLimit: 1000 } },
+    // Operators' searches are few and each costs OpenSearch far more than a read.
+    ObservabilityApi: { "GET /ops/logs": { burstLimit: 50, rateLimit: 20 }, "GET /ops/logs/stats": { burstLimit: 50, rateLimit: 20 } },
+  } as Readonly<Record<string, Readonly<Record<string, ThrottleLimits>>>>,
+  /** The WebSocket API's stage: connects and messages together. */
+  webSocketStage: { burstLimit: 5000, rateLimit: 2000 },
+} as const;
+
+/** The limits of one HTTP API route: its own, else the default. */
+export function routeThrottle(apiName: string, routeKey: string): ThrottleLimits {
+  return throttle.httpRoutes[apiName]?.[routeKey] ?? throttle.httpRouteDefault;
+}

@@ -192,7 +192,7 @@ describe("startLocalCloud", () => {
       expect((await send(`${cloud.outputs.ObservabilityApiUrl}/ops/logs`)).status).toBe(401);
       expect((await send(`${cloud.outputs.ObservabilityApiUrl}/ops/logs/stats`)).status).toBe(401);
       expect(cloud.firehose.stats().shardsReading).toEqual(["shardId-000000000000", "shardId-000000000001"].slice(0, driverPositions.shardCount));
-      expect(cloud.scheduler.periodsMs).toEqual({ PushLatestPositions: 60_000 });
+      expect(cloud.scheduler.periodsMs).toEqual({ PushLatestPositions: 60_000, ReconcileWorkflows: 60_000 });
 
       // A fix on the stream reaches OpenSearch through the delivery stream, into the day's index.
       const driverId = await putFix(cloud);

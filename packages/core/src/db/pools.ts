@@ -89,8 +89,13 @@ function sessionSettings(role: PoolKey): readonly string[] {
   return role === "primary" ? [utcSession, readCommittedSession] : [utcSession];
 }
 
+// The query service falls back to the primary when the replica does not answer (query/replica-router.ts):
+// a dead replica should cost a read 2 s, not the default 5.
+const replicaReaderConnectTimeoutMs = 2_000;
+
 function createPool(role: PoolKey, target: MysqlTarget): Pool {
-  const pool = mysql.createPool(toPoolOptions(target));
+  const options = toPoolOptions(target);
+  const pool = mysql.createPool(role === "replicaReader" ? { ...options, connectTimeout: replicaReaderConnectTimeoutMs } : options);
   // The listener gets the callback-style connection; these run before any query the pool hands
   // the connection out for.
   pool.on("connection", (connection) => {

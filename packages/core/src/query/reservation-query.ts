@@ -20,12 +20,13 @@
  *    within the replica's delay may be missing from a page cached then, for at most the page TTL.
  *  - When the cache is bypassed (Redis down or slow) floors are unknown: answers come from the
  *    replica (primary on a miss for one reservation).
+ *
+ * "The replica" above means the router's choice (replica-router.ts): the primary, as the same
+ * read-only user, while the replica is down or lags beyond its bound.
  */
 import { createHash } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { Pool } from "mysql2/promise";
 import { z } from "zod";
-import { getReaderPool } from "../db/pools.js";
 import { ForbiddenError, NotFoundError } from "../errors.js";
 import { ReservationCache, keys } from "../reservation/query-cache.js";
 import type { ReservationRecord } from "../reservation/reservation.js";
@@ -34,6 +35,7 @@ import { defaultLeaseSettings, readThrough, type CacheAccess, type CacheAsideLog
 import { getQueryCacheClient } from "./cache-client.js";
 import { encodeCursor } from "./cursor.js";
 import { findAvailableDrivers, findReservation, isDriver, listReservations, type ListScope } from "./reader-store.js";
+import { createReplicaRouter, readerDatabase, type ReaderDatabase, type ReplicaRouter } from "./replica-router.js";
 import {
   defaultPageSize,
   listFingerprint,
@@ -46,18 +48,13 @@ import {
 } from "./schema.js";
 
 export * as ReservationQuery from "./reservation-query.js";
-export type { Cached, CacheOutcome };
+export type { Cached, CacheOutcome, ReaderDatabase };
+export { readerDatabase };
 
 /** Who asks: the token's subject and role. */
 export interface Viewer {
   readonly userId: string;
   readonly role: Role;
-}
-
-/** The servers reads go to, both as the read-only user. Tests wrap them to count reads. */
-export interface ReaderDatabase {
-  readonly replica: () => Promise<Pool>;
-  readonly primary: () => Promise<Pool>;
 }
 
 /** How long entries live; invalidation usually drops them sooner. */
@@ -71,6 +68,8 @@ export const defaultTtls: CacheTtls = { reservationSeconds: 300, listPageSeconds
 
 export interface ReservationQueriesOptions {
   readonly database?: ReaderDatabase;
+  /** Chooses replica or primary for the replica's reads; default one over `database`, its lag measured on the shared reader pools. */
+  readonly router?: ReplicaRouter;
   /** The cache client; default the process's fail-fast query cache client. */
   readonly cache?: () => Promise<Redis>;
   /** Where cache bypasses are reported (the handlers pass their logger). */
@@ -86,15 +85,11 @@ export interface ReservationQueries {
   listAvailableDrivers(query: AvailabilityQuery, options?: ReadOptions): Promise<Cached<AvailableDrivers>>;
 }
 
-export const readerDatabase: ReaderDatabase = {
-  replica: () => getReaderPool("replica"),
-  primary: () => getReaderPool("primary"),
-};
-
 const silent: CacheAsideLog = { warn: () => undefined };
 
 export function createReservationQueries(options: ReservationQueriesOptions = {}): ReservationQueries {
   const database = options.database ?? readerDatabase;
+  const router = options.router ?? createReplicaRouter({ database, replication: readerDatabase });
   const ttls = { ...defaultTtls, ...options.ttls };
   const context = {
     redis: options.cache ?? getQueryCacheClient,
@@ -103,7 +98,7 @@ export function createReservationQueries(options: ReservationQueriesOptions = {}
   };
 
   async function fillReservation(id: string, cache: CacheAccess | undefined): Promise<ReservationRecord | null> {
-    const fromReplica = await findReservation(await database.replica(), id);
+    const fromReplica = await router.read((pool) => findReservation(pool, id));
     // The replica-lag rule: a replica miss is asked again of the primary.
     let row = fromReplica ?? (await findReservation(await database.primary(), id));
     if (!row || !cache) return row ?? null;
@@ -162,7 +157,7 @@ export function createReservationQueries(options: ReservationQueriesOptions = {}
       label: `reservations of ${scopeLabel(scope)}`,
       decode: (text) => JSON.parse(text) as ReservationPage,
       fill: async (cache) => {
-        let rows = await listReservations(await database.replica(), scope, slice);
+        let rows = await router.read((pool) => listReservations(pool, scope, slice));
         if (!cache) return toPage(rows);
         const floors = await cache.attempt((redis) => ReservationCache.readFloors(rows.map((row) => row.id), redis), null);
         if (floors && rows.some((row, i) => row.version < (floors[i] ?? 0))) {
@@ -188,7 +183,7 @@ export function createReservationQueries(options: ReservationQueriesOptions = {}
     if (!z.uuid().safeParse(id).success) throw new NotFoundError(`There is no driver ${id}.`);
     const page = await readPage({ kind: "driver", driverId: id }, query, options);
     // Only an empty page can belong to an unknown id: ask then, not on every read.
-    if (viewer.role === "operator" && page.value.items.length === 0 && !query.cursor && !(await isDriver(await database.replica(), id)))
+    if (viewer.role === "operator" && page.value.items.length === 0 && !query.cursor && !(await router.read((pool) => isDriver(pool, id))))
       throw new NotFoundError(`There is no driver ${id}.`);
     return page;
   }
@@ -201,7 +196,7 @@ export function createReservationQueries(options: ReservationQueriesOptions = {}
       label: `available drivers [${query.from}, ${query.to})`,
       decode: (text) => JSON.parse(text) as AvailableDrivers,
       fill: async (cache) => {
-        const drivers = await findAvailableDrivers(await database.replica(), query.from, query.to);
+        const drivers = await router.read((pool) => findAvailableDrivers(pool, query.from, query.to));
         const answer = { from: query.from, to: query.to, drivers };
         await cache?.attempt((redis) => redis.set(cache.key, JSON.stringify(answer), "EX", ttls.availabilitySeconds), null);
         return answer;

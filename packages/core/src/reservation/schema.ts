@@ -53,8 +53,9 @@ export type TimeWindow = z.output<typeof TimeWindow>;
 
 export const Cargo = z
   .strictObject({
-    // Grams at most: the column is DECIMAL(10,3).
-    weightKg: z.number().positive().max(maxCargoWeightKg).multipleOf(0.001),
+    // Grams at most: the column is DECIMAL(10,3). At least one gram, not just positive: zod's multipleOf
+    // takes a tiny float such as 5e-324 for a multiple of 0.001, which the column rounds to 0 (found by the fuzzer).
+    weightKg: z.number().min(0.001).max(maxCargoWeightKg).multipleOf(0.001),
     description: z.string().trim().min(1).max(500),
   })
   .meta({ id: "Cargo" });

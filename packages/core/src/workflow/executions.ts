@@ -17,12 +17,13 @@ export const ExecutionCommand = z.enum(["create", "cancel", "pickup", "complete"
 export type ExecutionCommand = z.infer<typeof ExecutionCommand>;
 
 const uuid = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
-const executionNamePattern = new RegExp(`^(${uuid})(?:-(cancel|pickup|complete))?$`);
+// `-retry-<n>`: a new attempt the reconciler started after the first ended unsettled (reservation/reconciler.ts).
+const executionNamePattern = new RegExp(`^(${uuid})(?:-(cancel|pickup|complete))?(?:-retry-[1-9][0-9]?)?$`);
 
 export const ExecutionName = z
   .string()
-  .regex(executionNamePattern, "must be a reservation id, optionally followed by -cancel, -pickup or -complete")
-  .describe("`<reservation id>` (the decision) or `<reservation id>-cancel|-pickup|-complete`");
+  .regex(executionNamePattern, "must be a reservation id, optionally followed by -cancel, -pickup or -complete, and by -retry-<n>")
+  .describe("`<reservation id>` (the decision) or `<reservation id>-cancel|-pickup|-complete`, and `-retry-<n>` for the reconciler's new attempts");
 
 /** The reservation and command an execution name stands for; null parts for a name Haul did not give. */
 export function parseExecutionName(name: string): { reservationId: string | null; command: ExecutionCommand | null } {

@@ -44,6 +44,7 @@ describe("ReservationRequest", () => {
     ["zero weight", { cargo: { weightKg: 0, description: "x" } }, ["cargo.weightKg"]],
     ["negative weight", { cargo: { weightKg: -3, description: "x" } }, ["cargo.weightKg"]],
     ["weight finer than grams", { cargo: { weightKg: 1.0001, description: "x" } }, ["cargo.weightKg"]],
+    ["a weight under one gram that zod's multipleOf lets through", { cargo: { weightKg: 5e-324, description: "x" } }, ["cargo.weightKg"]],
     ["an empty description", { cargo: { weightKg: 1, description: "" } }, ["cargo.description"]],
     ["a description over 500 characters", { cargo: { weightKg: 1, description: "d".repeat(501) } }, ["cargo.description"]],
     ["a time without offset", { window: { start: "2030-01-01T08:00:00", end: "2030-01-01T10:00:00Z" } }, ["window.start"]],

@@ -102,7 +102,8 @@ export function problemResponse(
 ): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: value.status,
-    headers: { ...headers, "content-type": "application/problem+json" },
+    // A 503 is transient (a dependency is down): tell clients when to try again.
+    headers: { ...(value.status === 503 ? { "retry-after": "1" } : {}), ...headers, "content-type": "application/problem+json" },
     body: JSON.stringify(value),
   };
 }

@@ -1,12 +1,13 @@
 /**
  * The local stand-in for one API Gateway HTTP API (payload format 2.0) with a JWT
- * authorizer: it answers CORS preflights itself, picks the route, checks the token,
+ * authorizer: it answers CORS preflights itself, picks the route, throttles it (429 over the
+ * route's declared limits), checks the token,
  * builds the v2 event, invokes the route's handler module in-process with a Lambda
  * context, shapes the result into the HTTP response and writes an access log line.
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { HttpApiDeclaration } from "@haul/functions/declarations";
+import { routeThrottle, type HttpApiDeclaration, type ThrottleLimits } from "@haul/functions/declarations";
 import { closeServer, listen, readRequestBody, RequestTooLarge, urlHost } from "../http-server.js";
 import { formatAccessLogLine, type AccessLogEntry } from "./access-log.js";
 import { actualRequestHeaders, isPreflightRequest, preflightHeaders, withoutCorsHeaders, type CorsConfiguration } from "./cors.js";
@@ -19,6 +20,7 @@ import { runWithFunctionLogs } from "../logs/log-capture.js";
 import { deriveApiId, describeInvocationError, functionNameFor, newTraceId, withTimeout } from "./lambda-invocation.js";
 import { MalformedIntegrationResponse, toGatewayResponse, type GatewayResponse } from "./response.js";
 import { createRouteTable } from "./routes.js";
+import { createThrottle, throttleOverrideFromEnv, tooManyRequestsMessage } from "./throttle.js";
 
 export interface HttpApiGatewayOptions extends GatewayOptions {
   readonly api: HttpApiDeclaration;
@@ -26,6 +28,8 @@ export interface HttpApiGatewayOptions extends GatewayOptions {
   readonly cors?: CorsConfiguration;
   /** Receives one JSON line per request; default: stdout. */
   readonly accessLog?: (line: string) => void;
+  /** Limits for every route instead of the declared ones; default HAUL_THROTTLE_BURST/RATE when set (throttle.ts). */
+  readonly throttle?: ThrottleLimits;
 }
 
 export interface RunningHttpApiGateway {
@@ -50,6 +54,8 @@ export async function startHttpApiGateway(options: HttpApiGatewayOptions): Promi
   const accountId = options.accountId ?? "000000000000";
   const accessLog = options.accessLog ?? ((line: string) => process.stdout.write(line + "\n"));
   const errorLog = options.errorLog ?? ((message: string) => process.stderr.write(message + "\n"));
+  const throttleOverride = options.throttle ?? throttleOverrideFromEnv();
+  const throttle = createThrottle((routeKey) => throttleOverride ?? routeThrottle(options.api.name, routeKey));
   let port = options.port;
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -96,6 +102,7 @@ export async function startHttpApiGateway(options: HttpApiGatewayOptions): Promi
     const match = routes.match(method, rawPath);
     if (!match) return gatewayError(404, "Not Found");
     entry.routeKey = match.routeKey;
+    if (!throttle.take(match.routeKey)) return gatewayError(429, tooManyRequestsMessage);
 
     let body: Buffer;
     try {

@@ -10,6 +10,8 @@
  * - `POST|GET|DELETE /<stage>/@connections/<id>` is the management API, answering as API
  *   Gateway's does (410 GoneException for a connection that is closed, unknown, or still in
  *   `$connect`; 413 over 128 KB), so `ApiGatewayManagementApiClient({ endpoint: callbackUrl })` works.
+ * - The stage's declared throttle (connections and messages share it): an upgrade over it is
+ *   refused with 429, a message answered `{"message":"Too Many Requests",…}` (gateway/throttle.ts).
  * - API Gateway's limits: 128 KB per message and 32 KB per frame (1009), text frames only (binary:
  *   1003), 10 idle minutes and 2 hours per connection (1001). Idle time and age are options.
  *
@@ -20,7 +22,7 @@
 import { createServer, STATUS_CODES, type IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { WebSocketApiDeclaration } from "@haul/functions/declarations";
+import { throttle as declaredThrottle, type WebSocketApiDeclaration } from "@haul/functions/declarations";
 import { closeServer, listen, urlHost } from "../http-server.js";
 import { formatAccessLogLine, type WebSocketAccessLogEntry } from "../gateway/access-log.js";
 import { formatRequestTime } from "../gateway/event.js";
@@ -28,6 +30,7 @@ import type { GatewayOptions } from "../gateway/gateway-options.js";
 import { createHandlerLoader, invokeHandler } from "../gateway/handler-loader.js";
 import { createLambdaContext } from "../gateway/lambda-context.js";
 import { runWithFunctionLogs } from "../logs/log-capture.js";
+import { createThrottle, throttleOverrideFromEnv, tooManyRequestsMessage } from "../gateway/throttle.js";
 import { deriveApiId, describeInvocationError, functionNameFor, newTraceId, withTimeout } from "../gateway/lambda-invocation.js";
 import { decideAuthorization, type AuthorizerOutcome } from "./authorizer-decision.js";
 import {
@@ -110,6 +113,8 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
   /** `$disconnect` invocations still running: stop() lets them finish. */
   const pendingDisconnects = new Set<Promise<void>>();
   const webSockets = new WebSocketServer({ noServer: true, maxPayload: webSocketLimits.maxMessageBytes, perMessageDeflate: false });
+  const stageThrottleOverride = throttleOverrideFromEnv();
+  const throttle = createThrottle(() => stageThrottleOverride ?? declaredThrottle.webSocketStage);
   let port = options.port;
 
   async function invoke(handler: string, event: unknown, quietError?: (error: unknown) => boolean): Promise<Invocation> {
@@ -174,6 +179,7 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
       logConnect(status);
       refuseUpgrade(socket, status, message);
     };
+    if (!throttle.take(stage)) return refuse(429, tooManyRequestsMessage);
 
     // A missing identity source is refused before the authorizer runs, as API Gateway does.
     if (!hasIdentitySources(api.authorizer.identitySource, request, rawQueryString)) return refuse(401, "Unauthorized");
@@ -239,6 +245,10 @@ export async function startWebSocketGateway(options: WebSocketGatewayOptions): P
     const requestId = newGatewayId();
     const routeKey = routeSelector.select(body);
     const logMessage = accessLogFor(connection.facts, "MESSAGE", routeKey ?? "-", requestId, receivedAt);
+    if (!throttle.take(stage)) {
+      connection.send(JSON.stringify({ message: tooManyRequestsMessage, connectionId: connection.id, requestId }));
+      return logMessage(429);
+    }
     if (!routeKey) {
       connection.send(JSON.stringify({ message: "Forbidden", connectionId: connection.id, requestId }));
       return logMessage(403);
