@@ -5,21 +5,10 @@ import { MemoryRouter, Route, Routes } from "react-router-dom";
 import { vi } from "vitest";
 import { HaulProvider } from "../src/app-context.js";
 import { saveSession } from "../src/auth/session.js";
-import type { WebConfig } from "../src/config.js";
 
-export const config: WebConfig = {
-  stage: "test",
-  apis: {
-    reservation: "http://reservation.test",
-    query: "http://query.test",
-    notification: "http://notification.test",
-    tracking: "http://tracking.test",
-    observability: "http://observability.test",
-    live: "ws://live.test/local",
-  },
-  auth: { kind: "local", issuer: "http://identity.test" },
-  map: {},
-};
+/** The same configuration as the other role pages' tests. */
+export { testConfig as config } from "./role-page-harness.js";
+import { testConfig as config } from "./role-page-harness.js";
 
 export const customerToken = "customer-token";
 
