@@ -33,6 +33,26 @@ export function closeServer(server: Server): Promise<void> {
   });
 }
 
+/**
+ * Closes a server after its requests in flight have answered (for at most `drainMs`), closing each
+ * keep-alive connection as soon as it is idle. A store must not close under a request that is
+ * still writing: dynalite throws "Database is closed" from the write's next step.
+ */
+export function drainAndCloseServer(server: Server, drainMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!server.listening) return resolve();
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 20);
+    const deadline = setTimeout(() => server.closeAllConnections(), drainMs);
+    server.close((error) => {
+      clearInterval(idleSweep);
+      clearTimeout(deadline);
+      if (error) reject(error);
+      else resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
 /** `host:port` as it goes in a URL (IPv6 literals need brackets). */
 export function urlHost(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;

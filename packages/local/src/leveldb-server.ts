@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import type { Server } from "node:http";
 import { fileURLToPath } from "node:url";
-import { closeServer, keepAliveMs, listen, urlHost } from "./http-server.js";
+import { drainAndCloseServer, keepAliveMs, listen, urlHost } from "./http-server.js";
 
 export interface LevelDbServerOptions {
   readonly host: string;
@@ -37,6 +37,9 @@ export interface LevelDbServerPackage {
   readonly create: (settings: Record<string, unknown>) => Server;
 }
 
+/** How long stopping waits for requests in flight (a write's remaining steps) before cutting them. */
+const drainMs = 2_000;
+
 const childScript = fileURLToPath(new URL("./leveldb-server-process.mjs", import.meta.url));
 
 export async function startLevelDbServer(
@@ -60,12 +63,12 @@ async function startInProcess(serverPackage: LevelDbServerPackage, options: Leve
     port,
     pid: process.pid,
     // The server's close() also closes its LevelDB store, releasing the lock for the next start.
-    stop: () => closeServer(server),
+    stop: () => drainAndCloseServer(server, drainMs),
   };
 }
 
 async function startChildProcess(name: string, options: LevelDbServerOptions, settings: Record<string, unknown>): Promise<RunningLevelDbServer> {
-  const childSettings = { server: name, host: options.host, port: options.port, keepAliveMs, ...settings };
+  const childSettings = { server: name, host: options.host, port: options.port, keepAliveMs, drainMs, ...settings };
   // Bare node: no loader hooks, no inspector flags inherited from the parent.
   const child = fork(childScript, [JSON.stringify(childSettings)], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -89,7 +92,7 @@ async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<vo
   if (child.exitCode !== null || child.signalCode !== null) return;
   if (child.connected) child.send("stop");
   else child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
+  const timer = setTimeout(() => child.kill("SIGKILL"), drainMs + 3_000);
   await exited;
   clearTimeout(timer);
 }
