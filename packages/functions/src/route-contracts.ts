@@ -43,6 +43,19 @@ export const healthReport = z
         .optional()
         .describe("The ReservationApi's check only (the QueryApi does not use OpenSearch); down when the cluster is red"),
     }),
+    degraded: z
+      .boolean()
+      .optional()
+      .describe("The QueryApi's check only: true while the replica is not used (down or lagging) and reads go to the primary"),
+    reads: z
+      .object({
+        replica: z.enum(["up", "down", "lagging"]),
+        readingFrom: z.enum(["replica", "primary"]),
+        since: z.iso.datetime().describe("When reads last changed source"),
+        reason: z.string().optional().describe("Why the replica is not used: an error code, `timeout`, or `lag > <bound> s`"),
+      })
+      .optional()
+      .describe("The QueryApi's check only: where reads go now"),
   })
   .meta({ id: "HealthReport" });
 
@@ -92,7 +105,7 @@ type RouteKeys<Api extends HttpApiDeclaration> = keyof Api["routes"] & string;
 export const routeContracts = {
   "GET /health": {
     responses: {
-      200: { description: "Every dependency answers", schema: healthReport },
+      200: { description: "Every dependency the service needs answers (the QueryApi's also while its replica is down: `degraded`)", schema: healthReport },
       503: { description: "Some dependency does not answer; the report names it", schema: healthReport },
     },
   },

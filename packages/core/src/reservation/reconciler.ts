@@ -2,8 +2,9 @@
  * The reconciler: nothing accepted is stranded. Every reservation's current status was brought by
  * one workflow execution (see query/reservation-query.ts, progressOf): `<id>` decides it (PENDING,
  * and the CONFIRMED or REJECTED it leads to), `<id>-cancel`, `<id>-pickup` and `<id>-complete` carry
- * out the commands. A run looks at a page of reservations whose status changed more than
- * `staleAfterMs` ago and whose current version it has not yet seen settled, oldest first:
+ * out the commands. A run looks at the reservations whose status changed more than `staleAfterMs`
+ * ago and whose current version it has not yet seen settled, oldest first, page after page until
+ * none is left or its time budget is spent (a backlog after an outage must not wait a page a minute):
  *
  *   - the execution is RUNNING: left alone;
  *   - it SUCCEEDED (and the reservation is no longer PENDING): settled, recorded, not looked at again;
@@ -31,8 +32,10 @@ import { toWorkflowView } from "./reservation.js";
 export const defaultStaleAfterMs = 60_000;
 /** How far back a run looks for statuses other than PENDING. */
 export const defaultHorizonMs = 24 * 60 * 60_000;
-/** Reservations looked at per run, at most. */
+/** Reservations read per page. */
 export const defaultPageSize = 100;
+/** A run starts no new page after this long (the function's timeout is 50 s). */
+export const defaultBudgetMs = 30_000;
 /** New attempts after the first execution ended unsettled; then the reconciler gives up and says so. */
 export const maxRetries = 3;
 
@@ -50,6 +53,8 @@ export type ReconcileOutcome = "running" | "settled" | "restarted" | "retried" |
 
 export interface ReconcileResult {
   readonly looked: number;
+  /** Pages read; the last one was short unless the budget ran out. */
+  readonly pages: number;
   readonly outcomes: Readonly<Record<ReconcileOutcome, number>>;
   /** The executions started, by name. */
   readonly started: readonly string[];
@@ -62,6 +67,7 @@ export interface ReconcileOptions {
   readonly staleAfterMs?: number;
   readonly horizonMs?: number;
   readonly pageSize?: number;
+  readonly budgetMs?: number;
 }
 
 type Command = "create" | "cancel" | "pickup" | "complete";
@@ -79,22 +85,39 @@ const commandOf: Readonly<Record<ReservationStatus, { command: Command; notifica
 
 const lookedAt = (Object.keys(commandOf) as ReservationStatus[]).filter((status) => commandOf[status] !== null);
 
-/** One run: looks at a page of candidates and settles or restarts each. */
+/** One run: looks at the candidates, page by page, and settles or restarts each. */
 export async function reconcile(executions: WorkflowExecutions, options: ReconcileOptions = {}): Promise<ReconcileResult> {
   const now = options.now ?? new Date();
   const staleBefore = new Date(now.getTime() - (options.staleAfterMs ?? defaultStaleAfterMs));
   const horizon = new Date(now.getTime() - (options.horizonMs ?? defaultHorizonMs));
-  const candidates = await readCandidates(staleBefore, horizon, options.pageSize ?? defaultPageSize);
+  const pageSize = options.pageSize ?? defaultPageSize;
+  const budgetEnds = Date.now() + (options.budgetMs ?? defaultBudgetMs);
   const outcomes: Record<ReconcileOutcome, number> = { running: 0, settled: 0, restarted: 0, retried: 0, "gave-up": 0 };
   const started: string[] = [];
   const gaveUp: string[] = [];
-  for (const candidate of candidates) {
-    const { outcome, startedName } = await reconcileOne(executions, candidate);
-    outcomes[outcome] += 1;
-    if (startedName) started.push(startedName);
-    if (outcome === "gave-up") gaveUp.push(candidate.reservation.id);
-  }
-  return { looked: candidates.length, outcomes, started, gaveUp };
+  let looked = 0;
+  let pages = 0;
+  let after: PageCursor | undefined;
+  do {
+    const candidates = await readCandidates(staleBefore, horizon, pageSize, after);
+    pages += 1;
+    for (const candidate of candidates) {
+      const { outcome, startedName } = await reconcileOne(executions, candidate);
+      outcomes[outcome] += 1;
+      if (startedName) started.push(startedName);
+      if (outcome === "gave-up") gaveUp.push(candidate.reservation.id);
+    }
+    looked += candidates.length;
+    const last = candidates.at(-1)?.reservation;
+    after = candidates.length === pageSize && last ? { statusChangedAt: new Date(last.statusChangedAt), id: last.id } : undefined;
+  } while (after && Date.now() < budgetEnds);
+  return { looked, pages, outcomes, started, gaveUp };
+}
+
+/** Where the next page starts: after this reservation in (status_changed_at, id) order. */
+interface PageCursor {
+  readonly statusChangedAt: Date;
+  readonly id: string;
 }
 
 /** The base execution name of a command: start-workflow.ts names them so. */
@@ -152,7 +175,7 @@ async function reconcileOne(
   return { outcome: "gave-up" };
 }
 
-async function readCandidates(staleBefore: Date, horizon: Date, pageSize: number): Promise<Candidate[]> {
+async function readCandidates(staleBefore: Date, horizon: Date, pageSize: number, after: PageCursor | undefined): Promise<Candidate[]> {
   const pool = await getPrimaryPool();
   const [rows] = await pool.query<RowDataPacket[]>(
     `SELECT r.id, r.customer_id, r.driver_id, r.status, r.status_reason, r.status_changed_at, r.picked_up_at, r.delivered_at,
@@ -164,9 +187,10 @@ async function readCandidates(staleBefore: Date, horizon: Date, pageSize: number
       WHERE r.status IN (?) AND r.status_changed_at < ?
         AND (r.status = 'PENDING' OR r.status_changed_at >= ?)
         AND (w.settled_version IS NULL OR w.settled_version < r.version)
+        AND (? IS NULL OR (r.status_changed_at, r.id) > (?, ?))
       ORDER BY r.status_changed_at, r.id
       LIMIT ?`,
-    [lookedAt, staleBefore, horizon, pageSize],
+    [lookedAt, staleBefore, horizon, after?.id ?? null, after?.statusChangedAt ?? null, after?.id ?? null, pageSize],
   );
   return rows.map((row) => ({
     reservation: toReservationRecord(row),

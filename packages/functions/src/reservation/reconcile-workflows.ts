@@ -1,6 +1,7 @@
 /**
  * The reconciler (EventBridge `rate(1 minute)`; locally the scheduler runs this handler every
- * minute too): restarts the workflow executions of reservations left unsettled, a page per run.
+ * minute too): restarts the workflow executions of reservations left unsettled, every page of them
+ * that its time budget allows.
  * What it looks at and what it does: packages/core/src/reservation/reconciler.ts. One summary line
  * and the counts as metrics per run; every execution it starts is logged by name.
  *
@@ -19,7 +20,7 @@ async function reconcileWorkflows(event: ScheduledEvent, _context: Context): Pro
   let result: ReconcileResult | undefined;
   try {
     result = await reconcile(stepFunctionsExecutions(), { staleAfterMs: staleAfterMs() });
-    logger.info("workflow reconciliation", { looked: result.looked, ...result.outcomes, started: result.started });
+    logger.info("workflow reconciliation", { looked: result.looked, pages: result.pages, ...result.outcomes, started: result.started });
     if (result.gaveUp.length > 0) logger.error("reservations whose workflow kept failing; retries exhausted", { reservationIds: result.gaveUp });
     return result;
   } finally {
@@ -32,7 +33,8 @@ async function reconcileWorkflows(event: ScheduledEvent, _context: Context): Pro
 
 export const handler = instrument(reconcileWorkflows);
 
-function stepFunctionsExecutions(): WorkflowExecutions {
+/** The reconciler's view of the reservation state machine's executions, through the Step Functions API. */
+export function stepFunctionsExecutions(): WorkflowExecutions {
   const stateMachineArn = process.env.HAUL_RESERVATION_STATE_MACHINE_ARN;
   if (!stateMachineArn) throw new Error("HAUL_RESERVATION_STATE_MACHINE_ARN is not set: the reservation workflow cannot be reconciled");
   // `arn:...:stateMachine:<name>` -> `arn:...:execution:<name>:<execution name>`

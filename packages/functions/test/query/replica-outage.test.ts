@@ -19,6 +19,7 @@ import { handler as listAvailableDrivers } from "../../src/query/list-available-
 import { handler as listDriverReservations } from "../../src/query/list-driver-reservations.js";
 import { handler as listReservations } from "../../src/query/list-reservations.js";
 import { replicaMetrics } from "../../src/query/queries.js";
+import { healthReport } from "../../src/route-contracts.js";
 import { logger } from "../../src/shared/logger.js";
 import { metrics } from "../../src/shared/powertools.js";
 import { lambdaContext } from "../reservation/support.js";
@@ -52,6 +53,7 @@ async function call(handler: Handler, caller: { userId: string; role: string }, 
   return { status: result.statusCode ?? 0, json: result.body ? JSON.parse(result.body) : undefined };
 }
 
+const strictHealthReport = healthReport.extend({ reads: healthReport.shape.reads.unwrap().strict() }).strict();
 const health = () => call(getQueryHealth as Handler, { userId: "", role: "" });
 
 /** Every read route, as the reservation's customer and driver. */
@@ -119,6 +121,8 @@ it("reads survive the replica's outage from the primary, say so once, and return
     dependencies: { primary: { status: "up" }, replica: { status: "down" } },
     reads: { replica: "down", readingFrom: "primary" },
   });
+  // The OpenAPI document describes every field of the degraded report (strictly: nothing undocumented).
+  expect(strictHealthReport.safeParse(degraded.json).error?.issues).toBeUndefined();
   expect(fallbackWarnings()).toHaveLength(1);
   expect(metricCount(replicaMetrics.fallbacks)).toBe(1);
   expect(metricCount(replicaMetrics.fallbackReads)).toBeGreaterThanOrEqual(1);

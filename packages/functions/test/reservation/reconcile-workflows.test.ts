@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedisClient } from "@haul/core/cache/redis-client";
 import { applyMigrations } from "@haul/core/db/migrations";
 import { closePools, getPrimaryPool } from "@haul/core/db/pools";
-import type { ReconcileResult } from "@haul/core/reservation/reconciler";
+import { reconcile, type ReconcileResult } from "@haul/core/reservation/reconciler";
 import { Reservation } from "@haul/core/reservation/reservation";
 import { applyIndexFamilies } from "@haul/core/search/index-families";
 import { closeSearchClient } from "@haul/core/search/search-client";
@@ -27,6 +27,7 @@ import { createTestClient, testConfig } from "../../../core/test/search/support.
 import { createScratchDatabase, migrationsDir, repoRoot, type ScratchDatabase } from "../../../core/test/support/database.js";
 import { createTestCustomer, createTestDriver, requestBody, validRequest, windowAt } from "../../../core/test/support/reservations.js";
 import { workflowReconciler } from "../../src/declarations.js";
+import { stepFunctionsExecutions } from "../../src/reservation/reconcile-workflows.js";
 import { startCancelExecution } from "../../src/reservation/start-workflow.js";
 import { resetAwsClients } from "../../src/shared/aws-clients.js";
 
@@ -244,6 +245,19 @@ describe("the workflow reconciler", () => {
     // Settled by the new attempt: the next run leaves it.
     const next = await runReconciler(cloud!);
     expect(next.started.filter((name) => name.startsWith(id))).toEqual([]);
+  });
+
+  it("works through a backlog longer than a page in one run, oldest first", async () => {
+    const backlog: string[] = [];
+    for (let index = 0; index < 5; index++) backlog.push(await acceptWithoutExecution());
+    await makeStale(...backlog);
+    // Earlier tests' reservations are settled or not stale: the backlog is what this run finds.
+    const result = await reconcile(stepFunctionsExecutions(), { pageSize: 2 });
+    expect(result.pages).toBeGreaterThanOrEqual(3);
+    expect(result.started).toEqual(expect.arrayContaining(backlog));
+    expect(result.started.filter((name) => backlog.includes(name))).toEqual(backlog);
+    for (const id of backlog) expect(await settledStatus(id)).toBe("CONFIRMED");
+    for (const id of backlog) await succeeded(cloud!, id);
   });
 
   it("leaves an execution that is still running alone", async () => {
