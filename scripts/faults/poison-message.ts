@@ -1,20 +1,18 @@
 /**
  * Publishes a batch of driver messages with one poison message (not a notification) among them.
  * Promise: the poison message lands in the DLQ after its receives, every other one is delivered
- * (in the driver's history). The queue's visibility timeout (60 s x 5 receives) is cut to 1 s for the run.
+ * (in the driver's history). The queue's visibility timeout (60 s x 5 receives) is 1 s in this run's local cloud.
  *   npx tsx scripts/faults/poison-message.ts
  */
 import { randomUUID } from "node:crypto";
-import { runFault, sleep, startFaultCloud, waitFor, withIsolatedServers } from "./support/fault-run.js";
+import { runFault, startFaultCloud, waitFor, withIsolatedServers } from "./support/fault-run.js";
 import { driverNotification, send } from "./support/load.js";
 
 const tried = "poison message in a batch of 10";
 runFault("poison-message", tried, () =>
   withIsolatedServers(async () => {
-    const cloud = await startFaultCloud("poison-message");
+    const cloud = await startFaultCloud("poison-message", { notificationVisibilityTimeoutSeconds: 1 });
     try {
-      (cloud.driverNotifications.queue as unknown as { visibilityTimeoutMs: number }).visibilityTimeoutMs = 1000;
-      await sleep(2000); // the pollers' long polls under way took the old timeout; theirs end within 1 s
       // The batch the poison message first came in: its size, and how many of it failed.
       let firstBatch: { size: number; failed: number } | undefined;
       cloud.driverNotificationsConsumer.onBatch((outcome) => (firstBatch ??= { size: outcome.messageIds.length, failed: outcome.failed.length }));

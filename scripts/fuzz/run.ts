@@ -5,7 +5,10 @@
  */
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { closeRedisClient } from "../../packages/core/src/cache/redis-client.js";
 import { closePools } from "../../packages/core/src/db/pools.js";
+import { closeQueryCacheClient } from "../../packages/core/src/query/cache-client.js";
+import { closeSearchClient } from "../../packages/core/src/search/search-client.js";
 import { failureCount, formatTable, runFuzz } from "./fuzz.js";
 
 const { values } = parseArgs({
@@ -25,7 +28,8 @@ const result = await runFuzz({
     if (values.verbose) process.stdout.write(text + "\n");
   },
 });
-await closePools();
+// The handlers ran in this process: their shared clients hold connections open until closed.
+await Promise.all([closePools(), closeRedisClient(), closeQueryCacheClient(), closeSearchClient()]);
 process.stdout.write(formatTable(result.routes) + "\n");
 for (const error of result.errors) process.stdout.write(`error: ${error}\n`);
 const failures = failureCount(result.routes);

@@ -103,6 +103,8 @@ export interface LocalCloudOptions {
    * from HAUL_FIREHOSE_BUFFER_SECONDS when set (demos, tests).
    */
   readonly firehose?: Pick<FirehoseOptions, "bufferingSizeMb" | "bufferingIntervalSeconds" | "retryDurationSeconds" | "pollIntervalMs">;
+  /** The driver-notification queue's visibility timeout in seconds (a poison message's receives come faster); default the declaration's. */
+  readonly notificationVisibilityTimeoutSeconds?: number;
   /** The scheduled functions' period in seconds; default HAUL_PUSH_PERIOD_SECONDS, else each one's rate(...). */
   readonly schedulePeriodSeconds?: number;
   /** Handler lines at or above it are echoed to the terminal besides their log group; default HAUL_TERMINAL_LOG_LEVEL, else WARN. */
@@ -262,7 +264,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     started.push({ service: "firehose", standsInFor: "Firehose delivery stream (Kinesis -> OpenSearch, failed documents to a folder)", url: deliveryStreamName, stop: firehose.stop });
 
-    const driverNotifications = createDriverNotifications({ stage: localStage, region, accountId });
+    const driverNotifications = createDriverNotifications({
+      stage: localStage,
+      region,
+      accountId,
+      declaration: {
+        ...driverNotificationsDeclaration,
+        visibilityTimeoutSeconds: options.notificationVisibilityTimeoutSeconds ?? driverNotificationsDeclaration.visibilityTimeoutSeconds,
+      },
+    });
     started.push({
       service: "sns/sqs",
       standsInFor: "SNS topic -> SQS queue + DLQ (in process)",
@@ -340,6 +350,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       timeoutSeconds: driverNotificationsConsumer.timeoutSeconds,
       batchSize: driverNotificationsConsumer.batchSize,
       maxBatchingWindowSeconds: driverNotificationsConsumer.maxBatchingWindowSeconds,
+      // The failed invocation's record is in the function's log group already; the terminal gets it unless told OFF.
+      errorLog: (line) => {
+        if ((options.terminalLogLevel ?? terminalLevelFromEnv()) !== "OFF") process.stderr.write(line + "\n");
+      },
     });
     started.push({
       service: driverNotificationsConsumer.name,
