@@ -130,18 +130,20 @@ export function functionAccess({ network, data, search, reservationWorkflow, liv
           reservationWorkflow.grant(grantee, "states:ListExecutions");
           // `execution:<state machine name>:*`: its executions' names are not known in advance.
           reservationWorkflow.grantExecution(grantee, "states:DescribeExecution", "states:GetExecutionHistory");
-          NagSuppressions.addResourceSuppressions(
-            grantee as unknown as IConstruct,
-            [
-              {
-                id: "AwsSolutions-IAM5",
-                reason:
-                  "Operators read any execution of the reservation workflow: DescribeExecution and GetExecutionHistory take an execution ARN, and executions are named per reservation, so the grant is `execution:<the workflow's name>:*`, nothing wider.",
-                appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:states:[^:]+:[^:]+:execution:.+:\\*$/" }],
-              },
-            ],
-            true,
-          );
+          allowAnyExecution(grantee, "Operators read any execution of the reservation workflow (DescribeExecution, GetExecutionHistory)");
+        },
+      };
+    },
+    // The reconciler's: an execution's status, nothing of its history.
+    workflowStatus: () => {
+      if (!reservationWorkflow) throw new Error("workflowStatus is used by a function of a stack that does not have the Workflow stack's state machine");
+      return {
+        inVpc: false,
+        environment: { [reservationStateMachineArnVariable]: reservationWorkflow.stateMachineArn },
+        grant: (grantee) => {
+          // `execution:<state machine name>:*`: its executions' names are not known in advance.
+          reservationWorkflow.grantExecution(grantee, "states:DescribeExecution");
+          allowAnyExecution(grantee, "The reconciler asks for the status of any execution of the reservation workflow (DescribeExecution)");
         },
       };
     },
@@ -177,4 +179,19 @@ export function functionAccess({ network, data, search, reservationWorkflow, liv
       for (const grant of new Set(accessesOf(uses).map((access) => access.grant))) grant(grantee, name);
     },
   };
+}
+
+/** cdk-nag's IAM5 for `execution:<the workflow's name>:*`: `why` names who reads executions, and with which actions. */
+function allowAnyExecution(grantee: IGrantable, why: string): void {
+  NagSuppressions.addResourceSuppressions(
+    grantee as unknown as IConstruct,
+    [
+      {
+        id: "AwsSolutions-IAM5",
+        reason: `${why}. These actions take an execution ARN, and executions are named per reservation, so the grant is \`execution:<the workflow's name>:*\`, nothing wider.`,
+        appliesTo: [{ regex: "/^Resource::arn:<AWS::Partition>:states:[^:]+:[^:]+:execution:.+:\\*$/" }],
+      },
+    ],
+    true,
+  );
 }

@@ -61,6 +61,7 @@ const variablesOfUse: Record<FunctionUse, readonly string[]> = {
   notificationIdempotencyTable: [tableNameVariable(tables.notificationIdempotency)],
   reservationWorkflow: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
   workflowHistory: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
+  workflowStatus: ["HAUL_RESERVATION_STATE_MACHINE_ARN"],
   liveApiConnections: ["HAUL_LIVE_API_CALLBACK_URL"],
   positionsStream: ["HAUL_POSITIONS_STREAM_NAME"],
 };
@@ -108,6 +109,7 @@ function grantedAccess(statements: readonly PolicyStatement[]): string[] {
     if (sameActions(statement, ["states:DescribeExecution", "states:GetExecutionHistory"]) && mentions(statement.Resource, ":execution:")) {
       return ["workflowHistory: executions"];
     }
+    if (sameActions(statement, ["states:DescribeExecution"]) && mentions(statement.Resource, ":execution:")) return ["workflowStatus"];
     // Every ESHttp action, on the domain and its paths only (stacks/test/search.test.ts checks it in full).
     if ([statement.Action].flat().every((action) => action.startsWith("es:ESHttp")) && mentions(statement.Resource, "SearchDomain")) {
       return ["search"];
@@ -642,7 +644,7 @@ describe("Workflow", () => {
     expect(haulFunctions.map(([, fn]) => fn.Properties?.Handler).sort()).toEqual([...taskEntries.map(([, task]) => task.handler), workflowReconciler.handler].sort());
   });
 
-  test("runs the reconciler on its schedule, allowed to start and describe the workflow's executions and to use the primary, nothing more", () => {
+  test("runs the reconciler on its schedule, allowed to start the workflow's executions, ask their status and use the primary, nothing more (no histories, no listing)", () => {
     const [stateMachineId] = stateMachine();
     const [fnId, fn] = functionByHandler(synthesized.workflow, workflowReconciler.handler);
     expect(fn.Properties?.Timeout).toBe(workflowReconciler.timeoutSeconds);
@@ -656,10 +658,9 @@ describe("Workflow", () => {
     const statements = rolePolicyStatements(synthesized.workflow, referencedLogicalId(fn.Properties?.Role)!);
     const actions = statements.flatMap((statement) => [statement.Action].flat()).filter((action) => !action.startsWith("xray:"));
     expect(actions.sort()).toEqual(
-      ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "states:DescribeExecution", "states:GetExecutionHistory", "states:ListExecutions", "states:StartExecution"].sort(),
+      ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue", "states:DescribeExecution", "states:StartExecution"].sort(),
     );
     expect(statements).toContainEqual({ Effect: "Allow", Action: "states:StartExecution", Resource: { Ref: stateMachineId } });
-    expect(statements).toContainEqual({ Effect: "Allow", Action: "states:ListExecutions", Resource: { Ref: stateMachineId } });
     const executions = statements.find((statement) => [statement.Action].flat().includes("states:DescribeExecution"))!;
     expect(mentions(executions.Resource, `:execution:`)).toBe(true);
     expect(mentions(executions.Resource, `${reservationWorkflow.name}`)).toBe(true);

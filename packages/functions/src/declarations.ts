@@ -28,6 +28,8 @@ export type FunctionUse =
   | `${keyof typeof tables}Table` | "reservationWorkflow"
   /** Read the reservation workflow's executions and their histories (ListExecutions, DescribeExecution, GetExecutionHistory), never start one. */
   | "workflowHistory"
+  /** The status of the reservation workflow's executions (DescribeExecution) and nothing else: the reconciler's. */
+  | "workflowStatus"
   /** The LiveApi's `@connections` management API: push to connected clients, drop connections. */
   | "liveApiConnections"
   /** Kinesis PutRecords on the driver-positions stream (HAUL_POSITIONS_STREAM_NAME). */
@@ -405,8 +407,8 @@ export const workflowReconciler = {
   summary: "Restarts the reservation workflow executions that never ran or were lost, so no accepted reservation is stranded",
   schedule: "rate(1 minute)",
   timeoutSeconds: 50,
-  // StartExecution (reservationWorkflow) and DescribeExecution (workflowHistory).
-  uses: ["primary", "reservationWorkflow", "workflowHistory"],
+  // StartExecution (reservationWorkflow) and DescribeExecution (workflowStatus).
+  uses: ["primary", "reservationWorkflow", "workflowStatus"],
 } as const satisfies ScheduledFunctionDeclaration;
 
 export const scheduledFunctions: readonly ScheduledFunctionDeclaration[] = [latestPositionsPush, workflowReconciler];
