@@ -284,21 +284,31 @@ async function removeFuzzPeople(people: FuzzPeople): Promise<void> {
 
 /**
  * What a write route can change, as one string: every reservation row of the fuzz people (any
- * column), and the workflow executions of those reservations (named `<reservation id>[-command]`;
- * other executions, e.g. the reconciler's for other reservations in the shared database, are not the fuzz's).
+ * column), and which workflow executions of those reservations exist (`<reservation id>[-command]`,
+ * each asked for by name: a listing of every execution pages through other tests' too). It is taken
+ * once the executions already started have ended, so an earlier accepted request's decision, which
+ * lands asynchronously, is not taken for a refused request's write.
  */
 async function serveWritesFingerprint(cloud: TestCloud, people: FuzzPeople) {
   const ids = Object.values(people);
-  const fingerprint = async () => {
+  const readRows = async () => {
     const pool = await getPrimaryPool();
     const [rows] = await pool.query<RowDataPacket[]>(
       "SELECT id, status, status_changed_at, updated_at FROM reservations WHERE customer_id IN (?) OR driver_id IN (?) ORDER BY id",
       [ids, ids],
     );
-    const reservations = new Set(rows.map((row) => String(row.id)));
-    const executions = (await listExecutionNames(cloud)).filter((name) => reservations.has(name.slice(0, 36)));
+    return rows;
+  };
+  const fingerprint = async () => {
+    let executions = await executionsOf(cloud, (await readRows()).map((row) => String(row.id)));
+    for (const deadline = Date.now() + 20_000; executions.some((execution) => execution.status === "RUNNING") && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      executions = await executionsOf(cloud, (await readRows()).map((row) => String(row.id)));
+    }
+    const rows = await readRows();
     const rowSum = rows.map((row) => `${row.id}:${row.status}:${new Date(row.status_changed_at).getTime()}:${new Date(row.updated_at).getTime()}`).join(",");
-    return `reservations=${rows.length}/${createHash("sha1").update(rowSum).digest("hex").slice(0, 12)} executions=${executions.length}`;
+    const running = executions.filter((execution) => execution.status === "RUNNING").length;
+    return `reservations=${rows.length}/${createHash("sha1").update(rowSum).digest("hex").slice(0, 12)} executions=${executions.length}${running ? ` (${running} still running)` : ""}`;
   };
   const server = createServer((_request, response) => {
     fingerprint().then(
@@ -316,21 +326,27 @@ async function serveWritesFingerprint(cloud: TestCloud, people: FuzzPeople) {
   };
 }
 
-async function listExecutionNames(cloud: TestCloud): Promise<string[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const response = await fetch(cloud.stepFunctions.endpoint, {
-      method: "POST",
-      headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AWSStepFunctions.ListExecutions" },
-      body: JSON.stringify({ stateMachineArn: cloud.stepFunctions.stateMachineArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
-    });
-    if (!response.ok) throw new Error(`ListExecutions answered ${response.status}: ${await response.text()}`);
-    const page = (await response.json()) as { executions: { name: string }[]; nextToken?: string };
-    names.push(...page.executions.map((execution) => execution.name));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
+/** The commands' execution names start-workflow.ts gives a reservation: `<id>`, `<id>-cancel`, ... */
+const executionSuffixes = ["", "-cancel", "-pickup", "-complete"];
+
+/** The executions of these reservations that exist, with their status. */
+async function executionsOf(cloud: TestCloud, reservationIds: readonly string[]): Promise<{ name: string; status: string }[]> {
+  const prefix = `${cloud.stepFunctions.stateMachineArn.replace(":stateMachine:", ":execution:")}:`;
+  const names = reservationIds.flatMap((id) => executionSuffixes.map((suffix) => id + suffix));
+  const described = await Promise.all(
+    names.map(async (name) => {
+      const response = await fetch(cloud.stepFunctions.endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/x-amz-json-1.0", "x-amz-target": "AWSStepFunctions.DescribeExecution" },
+        body: JSON.stringify({ executionArn: prefix + name }),
+      });
+      const body = (await response.json()) as { status?: string; __type?: string };
+      if (response.ok) return { name, status: body.status ?? "UNKNOWN" };
+      if (String(body.__type).endsWith("ExecutionDoesNotExist")) return undefined;
+      throw new Error(`DescribeExecution answered ${response.status}: ${JSON.stringify(body)}`);
+    }),
+  );
+  return described.filter((execution) => execution !== undefined);
 }
 
 /** One table: route, cases, failures by check. */

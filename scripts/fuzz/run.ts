@@ -1,6 +1,6 @@
 /**
  * npm run fuzz [-- --max-examples <n>] [--seed <n>] [--verbose] [--out <dir>]: the long fuzz pass. Every operation of every
- * HTTP API, once per role, at least 1,000 cases per route in all (default 340 generated per role,
+ * HTTP API, once per role, at least 1,000 cases per route in all (default 400 generated per role,
  * besides the example and coverage phases' own); prints one row per route (cases, failures by check)
  * and exits 1 if any check failed. A route that takes no input at all has fewer distinct requests
  * than that; the run names those routes, and fails one that takes input but got fewer.
@@ -20,7 +20,7 @@ const minimumCases = 1_000;
 
 const { values } = parseArgs({
   options: {
-    "max-examples": { type: "string", default: "340" },
+    "max-examples": { type: "string", default: "400" },
     seed: { type: "string" },
     verbose: { type: "boolean", default: false },
     out: { type: "string", default: ".haul/fuzz" },
