@@ -95,6 +95,15 @@ export function functionAccess({ network, data, search, reservationWorkflow, liv
   const readAdminSecret = (grantee: IGrantable) => data.mysql.adminSecret.grantRead(grantee);
   const readReaderSecret = (grantee: IGrantable) => data.mysql.readerSecret.grantRead(grantee);
   const readRedisToken = (grantee: IGrantable) => data.redis.authTokenSecret.grantRead(grantee);
+  const workflowUse =
+    (use: FunctionUse, grant: (grantee: IGrantable, machine: IStateMachine) => void) => (): UseAccess => {
+      if (!reservationWorkflow) throw new Error(`${use} is used by a function of a stack that does not have the Workflow stack's state machine`);
+      return {
+        inVpc: false,
+        environment: { [reservationStateMachineArnVariable]: reservationWorkflow.stateMachineArn },
+        grant: (grantee) => grant(grantee, reservationWorkflow),
+      };
+    };
   // Lazy, so that a use whose resource this stack cannot see fails only when a function asks for it.
   const byUse: { readonly [U in FunctionUse]: () => UseAccess } = {
     primary: () => ({ inVpc: true, environment: data.environment.primary, grant: readAdminSecret }),
@@ -112,41 +121,19 @@ export function functionAccess({ network, data, search, reservationWorkflow, liv
     liveConnectionsTable: () => table("liveConnections"),
     liveSubscriptionsTable: () => table("liveSubscriptions"),
     notificationIdempotencyTable: () => table("notificationIdempotency"),
-    reservationWorkflow: () => {
-      if (!reservationWorkflow) throw new Error("reservationWorkflow is used by a function of a stack that does not have the Workflow stack's state machine");
-      return {
-        inVpc: false,
-        environment: { [reservationStateMachineArnVariable]: reservationWorkflow.stateMachineArn },
-        grant: (grantee) => reservationWorkflow.grantStartExecution(grantee),
-      };
-    },
-    // The same variable as reservationWorkflow: both name the one state machine.
-    workflowHistory: () => {
-      if (!reservationWorkflow) throw new Error("workflowHistory is used by a function of a stack that does not have the Workflow stack's state machine");
-      return {
-        inVpc: false,
-        environment: { [reservationStateMachineArnVariable]: reservationWorkflow.stateMachineArn },
-        grant: (grantee) => {
-          reservationWorkflow.grant(grantee, "states:ListExecutions");
-          // `execution:<state machine name>:*`: its executions' names are not known in advance.
-          reservationWorkflow.grantExecution(grantee, "states:DescribeExecution", "states:GetExecutionHistory");
-          allowAnyExecution(grantee, "Operators read any execution of the reservation workflow (DescribeExecution, GetExecutionHistory)");
-        },
-      };
-    },
+    // All three name the one state machine in the same variable; they differ in what they grant.
+    reservationWorkflow: workflowUse("reservationWorkflow", (grantee, machine) => machine.grantStartExecution(grantee)),
+    workflowHistory: workflowUse("workflowHistory", (grantee, machine) => {
+      machine.grant(grantee, "states:ListExecutions");
+      // `execution:<state machine name>:*`: its executions' names are not known in advance.
+      machine.grantExecution(grantee, "states:DescribeExecution", "states:GetExecutionHistory");
+      allowAnyExecution(grantee, "Operators read any execution of the reservation workflow (DescribeExecution, GetExecutionHistory)");
+    }),
     // The reconciler's: an execution's status, nothing of its history.
-    workflowStatus: () => {
-      if (!reservationWorkflow) throw new Error("workflowStatus is used by a function of a stack that does not have the Workflow stack's state machine");
-      return {
-        inVpc: false,
-        environment: { [reservationStateMachineArnVariable]: reservationWorkflow.stateMachineArn },
-        grant: (grantee) => {
-          // `execution:<state machine name>:*`: its executions' names are not known in advance.
-          reservationWorkflow.grantExecution(grantee, "states:DescribeExecution");
-          allowAnyExecution(grantee, "The reconciler asks for the status of any execution of the reservation workflow (DescribeExecution)");
-        },
-      };
-    },
+    workflowStatus: workflowUse("workflowStatus", (grantee, machine) => {
+      machine.grantExecution(grantee, "states:DescribeExecution");
+      allowAnyExecution(grantee, "The reconciler asks for the status of any execution of the reservation workflow (DescribeExecution)");
+    }),
     liveApiConnections: () => {
       if (!liveApi) throw new Error("liveApiConnections is used by a function of a stack that does not have the LiveApi");
       return {
