@@ -96,6 +96,26 @@ describe("ReservationPage", () => {
     expect((await statusBadge()).getAttribute("data-status")).toBe("IN_TRANSIT");
   });
 
+  it("asks the query service again when a position comes while it still shows CONFIRMED (a status frame was missed)", async () => {
+    let current = reservation();
+    const { fetchImpl, requests } = serve(null, (request) =>
+      request.url.host === "query.test" && request.url.pathname === `/reservations/${id}` ? json(200, current, "corr-read") : undefined,
+    );
+    show(fetchImpl);
+    expect((await statusBadge()).getAttribute("data-status")).toBe("CONFIRMED");
+    const socket = await openedSocket();
+    act(() => socket.accept());
+
+    const pickedUpAt = new Date(Date.now() - 20_000).toISOString();
+    current = reservation({ status: "IN_TRANSIT", statusChangedAt: pickedUpAt, pickedUpAt, workflow: { phase: "in-transit", settled: true, since: pickedUpAt, executionName: `${id}-pickup` } });
+    const recordedAt = new Date(Date.now() - 5_000).toISOString();
+    act(() => socket.push({ type: "position", reservationId: id, driverId: "d", position: { lat: 52.5, lon: 13.3, recordedAt, receivedAt: recordedAt }, ageSeconds: 5, stale: false }));
+    await waitFor(async () => expect((await statusBadge()).getAttribute("data-status")).toBe("IN_TRANSIT"));
+    const reads = requests.filter((request) => request.url.host === "query.test");
+    expect(reads).toHaveLength(2);
+    expect(reads[1]!.headers["cache-control"]).toBe("no-cache");
+  });
+
   it("moves the truck with pushed positions and shows the stale badge for a stale frame", async () => {
     const pickedUpAt = new Date(Date.now() - 10 * 60_000).toISOString();
     const first = { lat: 52.52, lon: 13.41, recordedAt: new Date(Date.now() - 30_000).toISOString(), receivedAt: new Date().toISOString() };

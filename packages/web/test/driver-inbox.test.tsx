@@ -120,4 +120,24 @@ describe("the driver's inbox", () => {
     expect((await screen.findByRole("link", { name: "Inbox 1 unread" })).getAttribute("href")).toBe("/driver/inbox");
     expect(FakeSocket.opened).toHaveLength(1);
   });
+
+  it("keeps a pushed message in the count when the count was read before the message was stored", async () => {
+    // The count's reply is held until the push has come: it was read before the message was stored.
+    let answerCount!: () => void;
+    const countAnswered = new Promise<void>((resolve) => (answerCount = resolve));
+    const fetchImpl = (async () => {
+      await countAnswered;
+      return new Response(JSON.stringify({ items: [unreadOne], nextCursor: null }), { headers: { "content-type": "application/json" } });
+    }) as unknown as typeof fetch;
+    renderAs("driver", driverId, <Layout />, { fetchImpl });
+    const socket = FakeSocket.opened[0]!;
+    act(() => {
+      socket.open();
+      socket.push({ type: "driver-message", message: pushed });
+    });
+    expect((await screen.findByRole("link", { name: "Inbox 1 unread" })).getAttribute("href")).toBe("/driver/inbox");
+
+    answerCount();
+    expect(await screen.findByRole("link", { name: "Inbox 2 unread" })).toBeTruthy();
+  });
 });

@@ -111,6 +111,19 @@ export default function ReservationPage() {
     setAnnouncement(`Status now ${statusLabels[status]}${occurredAt ? `, since ${formatInstant(occurredAt)}` : ""}.`);
   }, []);
 
+  // A status frame can be missed (the connection dropped meanwhile) or come late (its queue message
+  // retried): the page then asks the query service, once at a time.
+  const resyncing = useRef(false);
+  const resync = useCallback(() => {
+    if (resyncing.current) return;
+    resyncing.current = true;
+    api
+      .query<ReservationView>(`reservations/${encodeURIComponent(id)}`, { headers: { "cache-control": "no-cache" } })
+      .then((reply) => applyStatus(reply.data.status, reply.data.statusChangedAt))
+      .catch(() => undefined) // The next frame or reconnection tries again.
+      .finally(() => (resyncing.current = false));
+  }, [api, id, applyStatus]);
+
   const showPosition = useCallback((position: TrackedPoint, ageSeconds: number | undefined, stale: boolean) => {
     const measuredAt = Date.now();
     setTruck((current) =>
@@ -134,9 +147,11 @@ export default function ReservationPage() {
         if (isPosition(frame.position)) showPosition(frame.position, undefined, false);
       } else if (frame.type === "position" && isPosition(frame.position)) {
         showPosition(frame.position, typeof frame.ageSeconds === "number" ? frame.ageSeconds : undefined, frame.stale === true);
+        // Positions are pushed after the pickup only: a page still showing CONFIRMED missed a status frame.
+        if (statusNow.current === "CONFIRMED") resync();
       }
     },
-    [id, applyStatus, showPosition],
+    [id, applyStatus, showPosition, resync],
   );
   const frameHandler = useRef(onFrame);
   frameHandler.current = onFrame;
@@ -146,13 +161,19 @@ export default function ReservationPage() {
   const listening = status !== undefined && !finalStatuses.includes(status);
   const following = status === "CONFIRMED" || status === "IN_TRANSIT";
 
+  const wasClosed = useRef(false);
   useEffect(() => {
     if (!listening) return;
     const created = new LiveSocket({
       url: config.apis.live,
       token: () => session.token,
       onFrame: (frame) => frameHandler.current(frame),
-      onState: setLiveState,
+      onState: (state) => {
+        // Reconnected: frames sent while the connection was down are gone.
+        if (state === "open" && wasClosed.current) resync();
+        if (state === "closed") wasClosed.current = true;
+        setLiveState(state);
+      },
     });
     created.open();
     setSocket(created);

@@ -37,7 +37,7 @@ export default function InboxPage() {
         body: { messageIds: ids },
       });
       setReadNow((before) => new Set([...before, ...reply.data.read]));
-      inbox.markedRead(reply.data.read.filter((id) => unreadShown.some((message) => message.eventId === id)).length);
+      inbox.markedRead(reply.data.read);
     } catch (failure) {
       setMarkError(failure);
     }

@@ -18,8 +18,8 @@ export interface DriverInbox {
   readonly live: LiveState;
   /** Messages pushed since the app opened, newest first. */
   readonly pushed: readonly DriverMessage[];
-  /** The inbox marked these read (ids it knew were unread). */
-  markedRead(count: number): void;
+  /** The inbox marked these messages read (by eventId). */
+  markedRead(eventIds: readonly string[]): void;
   refreshUnread(): void;
 }
 
@@ -28,7 +28,13 @@ const InboxContext = createContext<DriverInbox | null>(null);
 export function DriverInboxProvider({ children }: { children: ReactNode }) {
   const { api, config } = useHaul();
   const session = useSession();
-  const [unread, setUnread] = useState(0);
+  // Unread messages as the last count read them, and those pushed since that the count did not hold
+  // (a count read just before a message was stored must not hide it, nor count it twice after).
+  const [unreadIds, setUnreadIds] = useState<{ readonly counted: ReadonlySet<string>; readonly pushed: ReadonlySet<string> }>({
+    counted: new Set(),
+    pushed: new Set(),
+  });
+  const unread = unreadIds.counted.size + unreadIds.pushed.size;
   const [unreadOverflow, setUnreadOverflow] = useState(false);
   const [live, setLive] = useState<LiveState>("connecting");
   const [pushed, setPushed] = useState<readonly DriverMessage[]>([]);
@@ -38,9 +44,12 @@ export function DriverInboxProvider({ children }: { children: ReactNode }) {
 
   const refreshUnread = useCallback(() => {
     api
-      .notification<{ items: unknown[]; nextCursor: string | null }>(`drivers/${session.userId}/messages`, { query: { unread: "true", limit: unreadPageSize } })
+      .notification<{ items: { eventId: string }[]; nextCursor: string | null }>(`drivers/${session.userId}/messages`, {
+        query: { unread: "true", limit: unreadPageSize },
+      })
       .then((reply) => {
-        setUnread(reply.data.items.length);
+        const counted = new Set(reply.data.items.map((item) => item.eventId));
+        setUnreadIds((before) => ({ counted, pushed: without(before.pushed, counted) }));
         setUnreadOverflow(Boolean(reply.data.nextCursor));
       })
       .catch(() => undefined); // The badge is a convenience; the inbox page shows failures.
@@ -59,7 +68,10 @@ export function DriverInboxProvider({ children }: { children: ReactNode }) {
         if (!message?.eventId || seen.current.has(message.eventId)) return;
         seen.current.add(message.eventId);
         setPushed((before) => [message, ...before]);
-        if (!message.read) setUnread((count) => count + 1);
+        if (!message.read)
+          setUnreadIds((before) =>
+            before.counted.has(message.eventId) || before.pushed.has(message.eventId) ? before : { ...before, pushed: new Set(before.pushed).add(message.eventId) },
+          );
       },
     });
     socket.open();
@@ -67,10 +79,23 @@ export function DriverInboxProvider({ children }: { children: ReactNode }) {
   }, [config.apis.live, session.userId]);
 
   const value = useMemo<DriverInbox>(
-    () => ({ unread, unreadOverflow, live, pushed, markedRead: (count) => setUnread((before) => Math.max(0, before - count)), refreshUnread }),
+    () => ({
+      unread,
+      unreadOverflow,
+      live,
+      pushed,
+      markedRead: (eventIds) => setUnreadIds((before) => ({ counted: without(before.counted, eventIds), pushed: without(before.pushed, eventIds) })),
+      refreshUnread,
+    }),
     [unread, unreadOverflow, live, pushed, refreshUnread],
   );
   return <InboxContext.Provider value={value}>{children}</InboxContext.Provider>;
+}
+
+function without(ids: ReadonlySet<string>, removed: Iterable<string>): ReadonlySet<string> {
+  const rest = new Set(ids);
+  for (const id of removed) rest.delete(id);
+  return rest;
 }
 
 export function useDriverInbox(): DriverInbox {
