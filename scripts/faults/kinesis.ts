@@ -9,7 +9,7 @@
 import { startKinesisFaultProxy } from "../../packages/functions/test/tracking/kinesis-fault-proxy.js";
 import { startSlowProxy } from "./support/slow-proxy.js";
 import { loadUntil, runFault, serverUrls, sleep, startFaultCloud, waitFor, withIsolatedServers } from "./support/fault-run.js";
-import { drivers, fixes, isServerFailure, positionsIndexed, send, type Reply } from "./support/load.js";
+import { drivers, isServerFailure, positionsIndexed, postFixes, type Reply } from "./support/load.js";
 
 const checksum = (text: string) => [...text].reduce((sum, char) => (sum * 31 + char.charCodeAt(0)) >>> 0, 7);
 const tried = "kinesalite slowed and failed through proxies";
@@ -31,9 +31,7 @@ runFault("kinesis", tried, () =>
       const replies: Reply[] = [];
       let stop = false;
       const load = loadUntil(4, () => stop, async (index) => {
-        const driver = drivers[index % drivers.length]!;
-        const round = Math.floor(index / drivers.length);
-        replies.push(await send(`${cloud.outputs.TrackingApiUrl}/positions`, { method: "POST", token: await cloud.token("driver", driver.id), body: JSON.stringify({ fixes: fixes(batchSize, from + round * batchSize) }) }));
+        replies.push(await postFixes(cloud, index, from, batchSize));
       });
       await sleep(8000);
       stop = true;

@@ -4,7 +4,7 @@
  *   npx tsx scripts/faults/opensearch.ts
  */
 import { killServer, loadUntil, runFault, serverUrls, sleep, startFaultCloud, startServers, waitFor, withIsolatedServers } from "./support/fault-run.js";
-import { drivers, fixes, isServerFailure, positionsIndexed, send, type Reply } from "./support/load.js";
+import { drivers, isServerFailure, positionsIndexed, postFixes, type Reply } from "./support/load.js";
 
 const tried = "OpenSearch killed during ingest, restarted";
 const batchSize = 50;
@@ -17,9 +17,7 @@ runFault("opensearch", tried, () =>
       const replies: Reply[] = [];
       let stop = false;
       const load = loadUntil(4, () => stop, async (index) => {
-        const driver = drivers[index % drivers.length]!;
-        const round = Math.floor(index / drivers.length);
-        replies.push(await send(`${cloud.outputs.TrackingApiUrl}/positions`, { method: "POST", token: await cloud.token("driver", driver.id), body: JSON.stringify({ fixes: fixes(batchSize, from + round * batchSize) }) }));
+        replies.push(await postFixes(cloud, index, from, batchSize));
         await sleep(50);
       });
       try {

@@ -155,6 +155,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const haulDir = options.haulDir ?? defaultHaulDir;
   const host = options.host ?? localHost;
   const ports: LocalPorts = { ...defaultPorts, ...options.ports };
+  const terminalLevel = options.terminalLogLevel ?? terminalLevelFromEnv();
   const started: StartedComponent[] = [];
   const stopAll = async () => {
     // Reverse order: the gateway stops taking requests before the stores close.
@@ -234,7 +235,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       root: repoRoot,
       region,
       accountId,
-      terminalLevel: options.terminalLogLevel ?? terminalLevelFromEnv(),
+      terminalLevel,
       ...(options.logDeliveryIntervalMs === undefined ? {} : { deliveryIntervalMs: options.logDeliveryIntervalMs }),
       warn: (line) => (options.quiet ? process.stderr.write(line + "\n") : terminal.write(line + "\n")),
     });
@@ -352,7 +353,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       maxBatchingWindowSeconds: driverNotificationsConsumer.maxBatchingWindowSeconds,
       // The failed invocation's record is in the function's log group already; the terminal gets it unless told OFF.
       errorLog: (line) => {
-        if ((options.terminalLogLevel ?? terminalLevelFromEnv()) !== "OFF") process.stderr.write(line + "\n");
+        if (terminalLevel !== "OFF") process.stderr.write(line + "\n");
       },
     });
     started.push({
@@ -410,7 +411,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
             functionLogFile: options.quiet ? path.join(logsDir(haulDir), `${api.name}-functions.log`) : undefined,
             accessLogGroup: accessGroup.logGroup,
             accessLogStream: accessGroup.logStream,
-            terminalLogLevel: options.terminalLogLevel ?? terminalLevelFromEnv(),
+            terminalLogLevel: terminalLevel,
             onLogEvents: (events) => events.forEach((event) => logs.put(event)),
           }),
         );

@@ -102,6 +102,17 @@ export function fixes(count: number, fromMs: number) {
   }));
 }
 
+/** POST /positions: the `index`-th batch of `batchSize` fixes, each seeded driver in turn, recorded from `fromMs` on (no two batches overlap). */
+export async function postFixes(cloud: FaultCloud, index: number, fromMs: number, batchSize: number): Promise<Reply> {
+  const driver = drivers[index % drivers.length]!;
+  const round = Math.floor(index / drivers.length);
+  return send(`${cloud.outputs.TrackingApiUrl}/positions`, {
+    method: "POST",
+    token: await cloud.token("driver", driver.id),
+    body: JSON.stringify({ fixes: fixes(batchSize, fromMs + round * batchSize) }),
+  });
+}
+
 /** Documents of `driverIds` recorded at or after `fromMs` in OpenSearch's driver-positions. */
 export async function positionsIndexed(searchUrl: string, driverIds: readonly string[], fromMs: number): Promise<number> {
   await fetch(`${searchUrl}/driver-positions*/_refresh`, { method: "POST" }).catch(() => undefined);

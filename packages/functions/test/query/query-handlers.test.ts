@@ -3,7 +3,6 @@
  * and Redis: the x-cache header, 404 for what the caller may not see, 400 naming the field at
  * fault, and answers from the database when Redis dies.
  */
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeRedisClient } from "@haul/core/cache/redis-client";
 import { closePools } from "@haul/core/db/pools";
@@ -17,36 +16,7 @@ import { handler as getReservation } from "../../src/query/get-reservation.js";
 import { handler as listAvailableDrivers } from "../../src/query/list-available-drivers.js";
 import { handler as listDriverReservations } from "../../src/query/list-driver-reservations.js";
 import { handler as listReservations } from "../../src/query/list-reservations.js";
-import { lambdaContext } from "../reservation/support.js";
-
-type Handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
-
-interface Call {
-  readonly caller: { readonly userId: string; readonly role: string };
-  readonly path?: Record<string, string>;
-  readonly query?: Record<string, string>;
-  readonly headers?: Record<string, string>;
-}
-
-async function call(handler: Handler, { caller, path, query, headers }: Call) {
-  const event = {
-    version: "2.0",
-    routeKey: "GET /",
-    rawPath: "/",
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: headers ?? {},
-    isBase64Encoded: false,
-    pathParameters: path,
-    queryStringParameters: query,
-    requestContext: {
-      requestId: `gw-${Math.random().toString(36).slice(2)}`,
-      authorizer: { principalId: "", integrationLatency: 0, jwt: { claims: { sub: caller.userId, "cognito:groups": `[${caller.role}]` }, scopes: [] } },
-    },
-  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
-  const result = await handler(event, lambdaContext());
-  const replyHeaders = (result.headers ?? {}) as Record<string, string>;
-  return { status: result.statusCode ?? 0, headers: replyHeaders, json: result.body ? JSON.parse(result.body) : undefined };
-}
+import { callQueryHandler, type QueryHandler } from "./support.js";
 
 let customer: { userId: string; role: string };
 let other: { userId: string; role: string };
@@ -79,11 +49,11 @@ afterAll(async () => {
 
 describe("GET /reservations/{id}", () => {
   it("answers miss, then hit, in x-cache", async () => {
-    const first = await call(getReservation, { caller: customer, path: { id: reservationId } });
+    const first = await callQueryHandler(getReservation, { caller: customer, path: { id: reservationId } });
     expect(first.status).toBe(200);
     expect(first.headers["x-cache"]).toBe("miss");
     expect(first.json).toMatchObject({ reservationId, status: "PENDING", workflow: { phase: "deciding", settled: false } });
-    const second = await call(getReservation, { caller: customer, path: { id: reservationId } });
+    const second = await callQueryHandler(getReservation, { caller: customer, path: { id: reservationId } });
     expect(second.headers["x-cache"]).toBe("hit");
     expect(second.json).toEqual(first.json);
   });
@@ -91,42 +61,42 @@ describe("GET /reservations/{id}", () => {
   it("answers from the database, neither reading nor filling the cache, on Cache-Control: no-cache", async () => {
     const id = await accept(customer.userId);
     await waitForReplica();
-    const fresh = await call(getReservation, { caller: customer, path: { id }, headers: { "cache-control": "no-cache" } });
+    const fresh = await callQueryHandler(getReservation, { caller: customer, path: { id }, headers: { "cache-control": "no-cache" } });
     expect(fresh.status).toBe(200);
     expect(fresh.headers["x-cache"]).toBe("bypass");
     // Nothing was stored: the next ordinary read is a miss, and the one after it a hit.
-    expect((await call(getReservation, { caller: customer, path: { id } })).headers["x-cache"]).toBe("miss");
-    expect((await call(getReservation, { caller: customer, path: { id } })).headers["x-cache"]).toBe("hit");
-    const again = await call(getReservation, { caller: customer, path: { id }, headers: { "cache-control": "max-age=0, no-cache" } });
+    expect((await callQueryHandler(getReservation, { caller: customer, path: { id } })).headers["x-cache"]).toBe("miss");
+    expect((await callQueryHandler(getReservation, { caller: customer, path: { id } })).headers["x-cache"]).toBe("hit");
+    const again = await callQueryHandler(getReservation, { caller: customer, path: { id }, headers: { "cache-control": "max-age=0, no-cache" } });
     expect(again.headers["x-cache"]).toBe("bypass");
-    const list = await call(listReservations, { caller: customer, headers: { "cache-control": "no-cache" } });
+    const list = await callQueryHandler(listReservations, { caller: customer, headers: { "cache-control": "no-cache" } });
     expect(list.headers["x-cache"]).toBe("bypass");
   });
 
   it("shows the workflow's decision once it invalidated the cache", async () => {
     const id = await accept(customer.userId);
     await waitForReplica();
-    expect((await call(getReservation, { caller: customer, path: { id } })).json.status).toBe("PENDING");
+    expect((await callQueryHandler(getReservation, { caller: customer, path: { id } })).json.status).toBe("PENDING");
     await ReservationCache.invalidate(await Reservation.persist(id));
     await waitForReplica();
-    const after = await call(getReservation, { caller: customer, path: { id } });
+    const after = await callQueryHandler(getReservation, { caller: customer, path: { id } });
     expect(after.headers["x-cache"]).toBe("miss");
     expect(after.json).toMatchObject({ status: "CONFIRMED", workflow: { phase: "confirmed", settled: true } });
   });
 
   it("is 404 for another customer's reservation and for unknown ids, as problem+json", async () => {
     for (const reply of [
-      await call(getReservation, { caller: other, path: { id: reservationId } }),
-      await call(getReservation, { caller: customer, path: { id: "00000000-0000-4000-8000-000000000000" } }),
+      await callQueryHandler(getReservation, { caller: other, path: { id: reservationId } }),
+      await callQueryHandler(getReservation, { caller: customer, path: { id: "00000000-0000-4000-8000-000000000000" } }),
     ]) {
       expect(reply.status).toBe(404);
       expect(reply.headers["content-type"]).toBe("application/problem+json");
     }
-    expect((await call(getReservation, { caller: operator, path: { id: reservationId } })).status).toBe(200);
+    expect((await callQueryHandler(getReservation, { caller: operator, path: { id: reservationId } })).status).toBe(200);
   });
 
   it("is 400 naming path.id for an id that is no UUID", async () => {
-    const reply = await call(getReservation, { caller: customer, path: { id: "42" } });
+    const reply = await callQueryHandler(getReservation, { caller: customer, path: { id: "42" } });
     expect(reply.status).toBe(400);
     expect(reply.json["invalid-params"].map((p: { name: string }) => p.name)).toEqual(["path.id"]);
   });
@@ -136,11 +106,11 @@ describe("GET /reservations", () => {
   it("pages with an opaque cursor", async () => {
     await accept(customer.userId);
     await waitForReplica();
-    const first = await call(listReservations, { caller: customer, query: { limit: "1" } });
+    const first = await callQueryHandler(listReservations, { caller: customer, query: { limit: "1" } });
     expect(first.status).toBe(200);
     expect(["miss", "hit"]).toContain(first.headers["x-cache"]);
     expect(first.json.items).toHaveLength(1);
-    const second = await call(listReservations, { caller: customer, query: { limit: "1", cursor: first.json.nextCursor } });
+    const second = await callQueryHandler(listReservations, { caller: customer, query: { limit: "1", cursor: first.json.nextCursor } });
     expect(second.status).toBe(200);
     expect(second.json.items[0].reservationId).not.toBe(first.json.items[0].reservationId);
   });
@@ -156,7 +126,7 @@ describe("GET /reservations", () => {
     [{ from: "yesterday" }, "query.from"],
     [{ page: "2" }, "query.page"],
   ])("is 400 for %j, naming %s", async (query, field) => {
-    const reply = await call(listReservations, { caller: customer, query });
+    const reply = await callQueryHandler(listReservations, { caller: customer, query });
     expect(reply.status).toBe(400);
     expect(reply.headers["content-type"]).toBe("application/problem+json");
     expect(reply.json["invalid-params"].map((p: { name: string }) => p.name)).toEqual([field]);
@@ -165,8 +135,8 @@ describe("GET /reservations", () => {
   it("refuses a cursor made under other filters", async () => {
     await accept(customer.userId);
     await waitForReplica();
-    const first = await call(listReservations, { caller: customer, query: { limit: "1" } });
-    const reply = await call(listReservations, { caller: customer, query: { limit: "1", status: "PENDING", cursor: first.json.nextCursor } });
+    const first = await callQueryHandler(listReservations, { caller: customer, query: { limit: "1" } });
+    const reply = await callQueryHandler(listReservations, { caller: customer, query: { limit: "1", status: "PENDING", cursor: first.json.nextCursor } });
     expect(reply.status).toBe(400);
     expect(reply.json["invalid-params"]).toEqual([{ name: "query.cursor", reason: expect.stringContaining("other filters") }]);
   });
@@ -175,24 +145,24 @@ describe("GET /reservations", () => {
 describe("GET /drivers/{id}/reservations and /drivers/available", () => {
   it("serves the driver and operators, refuses customers and other drivers", async () => {
     const driver = { userId: driverId, role: "driver" };
-    const own = await call(listDriverReservations, { caller: driver, path: { id: driverId } });
+    const own = await callQueryHandler(listDriverReservations, { caller: driver, path: { id: driverId } });
     expect(own.status).toBe(200);
     expect(own.json.items.map((i: { reservationId: string }) => i.reservationId)).toContain(reservationId);
-    expect((await call(listDriverReservations, { caller: operator, path: { id: driverId } })).status).toBe(200);
-    expect((await call(listDriverReservations, { caller: customer, path: { id: driverId } })).status).toBe(403);
-    expect((await call(listDriverReservations, { caller: driver, path: { id: "d0000000-0000-4000-8000-000000000001" } })).status).toBe(403);
-    expect((await call(listDriverReservations, { caller: operator, path: { id: customer.userId } })).status).toBe(404);
+    expect((await callQueryHandler(listDriverReservations, { caller: operator, path: { id: driverId } })).status).toBe(200);
+    expect((await callQueryHandler(listDriverReservations, { caller: customer, path: { id: driverId } })).status).toBe(403);
+    expect((await callQueryHandler(listDriverReservations, { caller: driver, path: { id: "d0000000-0000-4000-8000-000000000001" } })).status).toBe(403);
+    expect((await callQueryHandler(listDriverReservations, { caller: operator, path: { id: customer.userId } })).status).toBe(404);
   });
 
   it("lists available drivers and bounds the range", async () => {
-    const ok = await call(listAvailableDrivers, { caller: customer, query: { from: "2031-01-01T08:00:00Z", to: "2031-01-01T12:00:00Z" } });
+    const ok = await callQueryHandler(listAvailableDrivers, { caller: customer, query: { from: "2031-01-01T08:00:00Z", to: "2031-01-01T12:00:00Z" } });
     expect(ok.status).toBe(200);
     expect(ok.headers["x-cache"]).toMatch(/^(hit|miss)$/);
     expect(ok.json.drivers.length).toBeGreaterThanOrEqual(5);
-    const tooLong = await call(listAvailableDrivers, { caller: customer, query: { from: "2031-01-01T00:00:00Z", to: "2031-02-01T00:00:00Z" } });
+    const tooLong = await callQueryHandler(listAvailableDrivers, { caller: customer, query: { from: "2031-01-01T00:00:00Z", to: "2031-02-01T00:00:00Z" } });
     expect(tooLong.status).toBe(400);
     expect(tooLong.json["invalid-params"].map((p: { name: string }) => p.name)).toEqual(["query.to"]);
-    const missing = await call(listAvailableDrivers, { caller: customer, query: { from: "2031-01-01T00:00:00Z" } });
+    const missing = await callQueryHandler(listAvailableDrivers, { caller: customer, query: { from: "2031-01-01T00:00:00Z" } });
     expect(missing.json["invalid-params"].map((p: { name: string }) => p.name)).toEqual(["query.to"]);
   });
 });
@@ -204,13 +174,13 @@ describe("when Redis goes away", () => {
     process.env.HAUL_REDIS_URL = redis.url;
     await closeQueryCacheClient();
     try {
-      expect((await call(getReservation, { caller: customer, path: { id: reservationId } })).headers["x-cache"]).toBe("miss");
-      expect((await call(getReservation, { caller: customer, path: { id: reservationId } })).headers["x-cache"]).toBe("hit");
+      expect((await callQueryHandler(getReservation, { caller: customer, path: { id: reservationId } })).headers["x-cache"]).toBe("miss");
+      expect((await callQueryHandler(getReservation, { caller: customer, path: { id: reservationId } })).headers["x-cache"]).toBe("hit");
       await redis.stop();
       for (const reply of [
-        await call(getReservation, { caller: customer, path: { id: reservationId } }),
-        await call(listReservations, { caller: customer, query: {} }),
-        await call(listAvailableDrivers, { caller: customer, query: { from: "2031-01-01T08:00:00Z", to: "2031-01-01T12:00:00Z" } }),
+        await callQueryHandler(getReservation, { caller: customer, path: { id: reservationId } }),
+        await callQueryHandler(listReservations, { caller: customer, query: {} }),
+        await callQueryHandler(listAvailableDrivers, { caller: customer, query: { from: "2031-01-01T08:00:00Z", to: "2031-01-01T12:00:00Z" } }),
       ]) {
         expect(reply.status).toBe(200);
         expect(reply.headers["x-cache"]).toBe("bypass");

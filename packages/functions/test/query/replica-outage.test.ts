@@ -4,7 +4,6 @@
  * degraded, one WARN line and one fallback metric; restored, the first read after the cool-down
  * brings the reads back to the replica. Only Date is faked: the cool-down passes by moving it.
  */
-import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
 import { closeRedisClient } from "@haul/core/cache/redis-client";
 import { closePools } from "@haul/core/db/pools";
@@ -22,9 +21,7 @@ import { replicaMetrics } from "../../src/query/queries.js";
 import { healthReport } from "../../src/route-contracts.js";
 import { logger } from "../../src/shared/logger.js";
 import { metrics } from "../../src/shared/powertools.js";
-import { lambdaContext } from "../reservation/support.js";
-
-type Handler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+import { callQueryHandler, type QueryHandler } from "./support.js";
 
 const coolDownMs = 60_000;
 const savedEnv = { replicaUrl: process.env.HAUL_MYSQL_REPLICA_URL, coolDown: process.env.HAUL_REPLICA_COOL_DOWN_MS };
@@ -33,28 +30,12 @@ let customerId: string;
 let driverId: string;
 let reservationId: string;
 
-async function call(handler: Handler, caller: { userId: string; role: string }, path?: Record<string, string>, query?: Record<string, string>) {
-  const event = {
-    version: "2.0",
-    routeKey: "GET /",
-    rawPath: "/",
-    rawQueryString: new URLSearchParams(query).toString(),
-    // Every read from the database: the cache would hide the replica.
-    headers: { "cache-control": "no-cache" },
-    isBase64Encoded: false,
-    pathParameters: path,
-    queryStringParameters: query,
-    requestContext: {
-      requestId: `gw-${Math.random().toString(36).slice(2)}`,
-      authorizer: { principalId: "", integrationLatency: 0, jwt: { claims: { sub: caller.userId, "cognito:groups": `[${caller.role}]` }, scopes: [] } },
-    },
-  } as unknown as APIGatewayProxyEventV2WithJWTAuthorizer;
-  const result = await handler(event, lambdaContext());
-  return { status: result.statusCode ?? 0, json: result.body ? JSON.parse(result.body) : undefined };
-}
+// Every read from the database: the cache would hide the replica.
+const call = (handler: QueryHandler, caller: { userId: string; role: string }, path?: Record<string, string>, query?: Record<string, string>) =>
+  callQueryHandler(handler, { caller, path, query, headers: { "cache-control": "no-cache" } });
 
 const strictHealthReport = healthReport.extend({ reads: healthReport.shape.reads.unwrap().strict() }).strict();
-const health = () => call(getQueryHealth as Handler, { userId: "", role: "" });
+const health = () => call(getQueryHealth as QueryHandler, { userId: "", role: "" });
 
 /** Every read route, as the reservation's customer and driver. */
 async function readEverything() {
@@ -62,10 +43,10 @@ async function readEverything() {
   const driver = { userId: driverId, role: "driver" };
   const window = windowAt(2000);
   const answers = [
-    await call(getReservation as Handler, customer, { id: reservationId }),
-    await call(listReservations as Handler, customer),
-    await call(listDriverReservations as Handler, driver, { id: driverId }),
-    await call(listAvailableDrivers as Handler, customer, undefined, { from: window.start, to: window.end }),
+    await call(getReservation as QueryHandler, customer, { id: reservationId }),
+    await call(listReservations as QueryHandler, customer),
+    await call(listDriverReservations as QueryHandler, driver, { id: driverId }),
+    await call(listAvailableDrivers as QueryHandler, customer, undefined, { from: window.start, to: window.end }),
   ];
   expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200]);
   expect(answers[0]?.json.reservationId).toBe(reservationId);
